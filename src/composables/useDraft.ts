@@ -1,0 +1,78 @@
+import { onBeforeUnmount, ref, watch, type Ref } from 'vue'
+import { useDeviceStore } from '@/stores/device'
+import { useDraftsStore } from '@/stores/drafts'
+
+const SAVE_DELAY_MS = 300
+
+/**
+ * A form model that survives a phone call, an app switch or a closed tab: every change is kept
+ * as a draft shortly after typing, restored when the form opens again, and dropped on save.
+ */
+export function useDraft<T extends object>(key: string, initial: () => T) {
+  const drafts = useDraftsStore()
+  const device = useDeviceStore()
+  const form = ref(initial()) as Ref<T>
+  const restored = ref(false)
+  const ready = ref(false)
+  let timer: ReturnType<typeof setTimeout> | undefined
+  let baseline = JSON.stringify(form.value)
+
+  const loading = drafts
+    .load<T>(key)
+    .then((draft) => {
+      if (draft) {
+        form.value = { ...initial(), ...draft }
+        restored.value = true
+        device.markUnsaved(key, true)
+      }
+    })
+    .catch(() => {
+      // A draft that cannot be read is not worth blocking the form for.
+    })
+    .finally(() => {
+      ready.value = true
+    })
+
+  function persist(): void {
+    const dirty = JSON.stringify(form.value) !== baseline
+    device.markUnsaved(key, dirty)
+    const write = dirty ? drafts.save(key, form.value) : drafts.discard(key)
+    write.catch(() => {
+      // The form still holds the input; a failed draft write only loses the crash safety net.
+    })
+  }
+
+  watch(
+    form,
+    () => {
+      if (!ready.value) return
+      clearTimeout(timer)
+      timer = setTimeout(persist, SAVE_DELAY_MS)
+    },
+    { deep: true },
+  )
+
+  /** After a successful save: forget the draft and treat the saved state as clean. */
+  async function clear(next?: T): Promise<void> {
+    clearTimeout(timer)
+    if (next) form.value = next
+    baseline = JSON.stringify(form.value)
+    restored.value = false
+    device.markUnsaved(key, false)
+    await drafts.discard(key).catch(() => undefined)
+  }
+
+  /** Throws the input away and starts again from `initial`. */
+  async function reset(): Promise<void> {
+    await clear(initial())
+  }
+
+  onBeforeUnmount(() => {
+    if (timer !== undefined) {
+      clearTimeout(timer)
+      persist()
+    }
+  })
+
+  return { form, restored, ready: loading.then(() => undefined), clear, reset }
+}

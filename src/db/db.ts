@@ -1,0 +1,74 @@
+import { Dexie, type EntityTable } from 'dexie'
+import type { Appointment, ChecklistItem, Mentee, Note, SyncedTable } from '@/shared/records'
+
+/** One local change waiting to be pushed to the municipal endpoint. */
+export interface OutboxEntry {
+  seq?: number
+  table: SyncedTable
+  recordId: string
+  op: 'upsert' | 'delete'
+  /** The changed fields and their new values (empty for a delete). */
+  fields: Record<string, unknown>
+  /** Epoch milliseconds of the local write. */
+  at: number
+}
+
+/** A half-filled form, kept so a phone call or an app switch loses nothing. */
+export interface Draft {
+  key: string
+  value: unknown
+  savedAt: number
+}
+
+export interface Setting {
+  key: string
+  value: unknown
+}
+
+export type LotseDatabase = Dexie & {
+  mentees: EntityTable<Mentee, 'id'>
+  notes: EntityTable<Note, 'id'>
+  appointments: EntityTable<Appointment, 'id'>
+  checklistItems: EntityTable<ChecklistItem, 'id'>
+  outbox: EntityTable<OutboxEntry, 'seq'>
+  drafts: EntityTable<Draft, 'key'>
+  settings: EntityTable<Setting, 'key'>
+}
+
+export const DATABASE_NAME = 'lotse'
+
+/**
+ * Schema history. Never edit a released version: add a new `db.version(n)` with an upgrade
+ * function, so a phone that skipped releases still migrates step by step. Indexes carry no
+ * personal values (ids, dates, stage), which keeps later encryption of content possible.
+ */
+export function defineSchema(db: Dexie): void {
+  db.version(1).stores({
+    mentees: 'id, updatedAt, stage, permitExpiry, expectedLeavingDate',
+    notes: 'id, menteeId, followUpDue, updatedAt',
+    appointments: 'id, menteeId, startsAt, updatedAt',
+    checklistItems: 'id, appointmentId, updatedAt',
+    outbox: '++seq, [table+recordId]',
+    drafts: 'key',
+    settings: 'key',
+  })
+}
+
+export function openDatabase(name = DATABASE_NAME): LotseDatabase {
+  const db = new Dexie(name) as LotseDatabase
+  defineSchema(db)
+  return db
+}
+
+let current: LotseDatabase | undefined
+
+/** The app's database, opened on first use. */
+export function getDatabase(): LotseDatabase {
+  current ??= openDatabase()
+  return current
+}
+
+/** For tests: use a fresh database (e.g. one per test on fake-indexeddb). */
+export function useDatabase(db: LotseDatabase): void {
+  current = db
+}

@@ -1,0 +1,85 @@
+import type { RecordMeta, RecordsByTable, SyncedTable } from '@/shared/records'
+import { getDatabase, type OutboxEntry } from './db'
+import { guarded, StorageError } from './errors'
+
+type Content<T extends SyncedTable> = Omit<RecordsByTable[T], keyof RecordMeta>
+
+export function newId(): string {
+  return crypto.randomUUID()
+}
+
+/** The fields of `content` whose value differs from the stored record. */
+function changedFields(before: object, content: object): Record<string, unknown> {
+  const stored = before as Record<string, unknown>
+  const changes: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(content)) {
+    if (JSON.stringify(stored[key]) !== JSON.stringify(value)) changes[key] = value
+  }
+  return changes
+}
+
+function syncedTable<T extends SyncedTable>(table: T) {
+  return getDatabase().table<RecordsByTable[T], string>(table)
+}
+
+/**
+ * Writes one record and its outbox entry. Callers run this inside `inWriteTransaction`, so
+ * the record and the entry are committed together or not at all.
+ */
+async function putWithOutbox<T extends SyncedTable>(
+  table: T,
+  id: string,
+  content: Content<T>,
+  now: number,
+): Promise<RecordsByTable[T]> {
+  const existing = await syncedTable(table).get(id)
+  if (existing?.deletedAt) throw new StorageError('notFound')
+  const fields = existing ? changedFields(existing, content) : { ...content }
+  const record = {
+    ...(existing ?? {}),
+    ...content,
+    id,
+    createdAt: existing?.createdAt ?? now,
+    updatedAt: now,
+  } as RecordsByTable[T]
+  if (Object.keys(fields).length === 0) return record
+  await syncedTable(table).put(record)
+  await getDatabase().outbox.add({ table, recordId: id, op: 'upsert', fields, at: now } satisfies OutboxEntry)
+  return record
+}
+
+/** Marks a record deleted (a tombstone stays for sync) and records the deletion. */
+async function tombstoneWithOutbox(table: SyncedTable, id: string, now: number): Promise<void> {
+  const existing = await syncedTable(table).get(id)
+  if (!existing || existing.deletedAt) return
+  await syncedTable(table).update(id, { deletedAt: now, updatedAt: now })
+  await getDatabase().outbox.add({ table, recordId: id, op: 'delete', fields: {}, at: now })
+}
+
+/** A read-write transaction over every synced table and the outbox. */
+export function inWriteTransaction<R>(work: (ops: WriteOps) => Promise<R>): Promise<R> {
+  const db = getDatabase()
+  const now = Date.now()
+  return guarded(() =>
+    db.transaction('rw', [db.mentees, db.notes, db.appointments, db.checklistItems, db.outbox], () =>
+      work({
+        put: (table, id, content) => putWithOutbox(table, id, content, now),
+        remove: (table, id) => tombstoneWithOutbox(table, id, now),
+      }),
+    ),
+  )
+}
+
+export interface WriteOps {
+  put<T extends SyncedTable>(table: T, id: string, content: Content<T>): Promise<RecordsByTable[T]>
+  remove(table: SyncedTable, id: string): Promise<void>
+}
+
+export async function pendingChangeCount(): Promise<number> {
+  return guarded(() => getDatabase().outbox.count())
+}
+
+export async function pendingEntries(limit?: number): Promise<OutboxEntry[]> {
+  const ordered = getDatabase().outbox.orderBy('seq')
+  return guarded(() => (limit === undefined ? ordered : ordered.limit(limit)).toArray())
+}

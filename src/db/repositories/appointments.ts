@@ -1,0 +1,93 @@
+import type { Appointment, AppointmentFields, ChecklistItem, ChecklistItemFields } from '@/shared/records'
+import { validateAppointment, validateChecklistItem } from '@/shared/validation'
+import { CHECKLIST_TEMPLATES } from '@/shared/vocabulary'
+import { getDatabase } from '../db'
+import { guarded } from '../errors'
+import { inWriteTransaction, newId } from '../outbox'
+import { ValidationFailed } from '../errors'
+import { isLive } from './common'
+
+export async function getAppointment(id: string): Promise<Appointment | undefined> {
+  const appointment = await guarded(() => getDatabase().appointments.get(id))
+  return isLive(appointment) ? appointment : undefined
+}
+
+/** A mentee's appointments, soonest first. */
+export async function listAppointmentsOf(menteeId: string): Promise<Appointment[]> {
+  const list = await guarded(() => getDatabase().appointments.where('menteeId').equals(menteeId).toArray())
+  return list.filter(isLive).sort((a, b) => a.startsAt.localeCompare(b.startsAt))
+}
+
+/** Appointments starting in [from, to), both local `YYYY-MM-DDTHH:mm`. */
+export async function listAppointmentsBetween(from: string, to: string): Promise<Appointment[]> {
+  const list = await guarded(() => getDatabase().appointments.where('startsAt').between(from, to, true, false).toArray())
+  return list.filter(isLive).sort((a, b) => a.startsAt.localeCompare(b.startsAt))
+}
+
+/** Creates an appointment together with the checklist of its type's template. */
+export async function createAppointment(fields: AppointmentFields): Promise<Appointment> {
+  const checked = validateAppointment(fields)
+  if (!checked.ok) throw new ValidationFailed(checked.errors)
+  return inWriteTransaction(async (ops) => {
+    const appointment = await ops.put('appointments', newId(), checked.value)
+    let position = 0
+    for (const templateKey of CHECKLIST_TEMPLATES[appointment.type]) {
+      await ops.put('checklistItems', newId(), {
+        appointmentId: appointment.id,
+        templateKey,
+        label: '',
+        done: false,
+        position: position++,
+      })
+    }
+    return appointment
+  })
+}
+
+export async function updateAppointment(id: string, fields: AppointmentFields): Promise<Appointment> {
+  const checked = validateAppointment(fields)
+  if (!checked.ok) throw new ValidationFailed(checked.errors)
+  return inWriteTransaction((ops) => ops.put('appointments', id, checked.value))
+}
+
+export async function deleteAppointment(id: string): Promise<void> {
+  const db = getDatabase()
+  await inWriteTransaction(async (ops) => {
+    const items = await db.checklistItems.where('appointmentId').equals(id).primaryKeys()
+    for (const itemId of items) await ops.remove('checklistItems', itemId)
+    await ops.remove('appointments', id)
+  })
+}
+
+export async function listChecklist(appointmentId: string): Promise<ChecklistItem[]> {
+  const items = await guarded(() => getDatabase().checklistItems.where('appointmentId').equals(appointmentId).toArray())
+  return items.filter(isLive).sort((a, b) => a.position - b.position)
+}
+
+export async function addChecklistItem(appointmentId: string, label: string): Promise<ChecklistItem> {
+  const existing = await listChecklist(appointmentId)
+  const fields: ChecklistItemFields = {
+    appointmentId,
+    templateKey: null,
+    label,
+    done: false,
+    position: existing.reduce((max, item) => Math.max(max, item.position + 1), 0),
+  }
+  const checked = validateChecklistItem(fields)
+  if (!checked.ok) throw new ValidationFailed(checked.errors)
+  return inWriteTransaction((ops) => ops.put('checklistItems', newId(), checked.value))
+}
+
+/** Ticks one item. Only `done` is recorded as changed, so two devices ticking different items both win. */
+export async function setChecklistItemDone(id: string, done: boolean): Promise<ChecklistItem> {
+  return inWriteTransaction(async (ops) => {
+    const item = await getDatabase().checklistItems.get(id)
+    if (!isLive(item)) throw new ValidationFailed({ _: { key: 'gone' } })
+    const { id: _id, createdAt: _c, updatedAt: _u, deletedAt: _d, ...content } = item
+    return ops.put('checklistItems', id, { ...content, done })
+  })
+}
+
+export async function deleteChecklistItem(id: string): Promise<void> {
+  await inWriteTransaction((ops) => ops.remove('checklistItems', id))
+}

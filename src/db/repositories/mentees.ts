@@ -1,0 +1,44 @@
+import type { Mentee, MenteeFields } from '@/shared/records'
+import { validateMentee } from '@/shared/validation'
+import { getDatabase } from '../db'
+import { guarded } from '../errors'
+import { inWriteTransaction, newId } from '../outbox'
+import { ValidationFailed } from '../errors'
+import { isLive } from './common'
+
+export async function getMentee(id: string): Promise<Mentee | undefined> {
+  const mentee = await guarded(() => getDatabase().mentees.get(id))
+  return isLive(mentee) ? mentee : undefined
+}
+
+export async function listMentees(): Promise<Mentee[]> {
+  return guarded(() => getDatabase().mentees.filter((m) => !m.deletedAt).toArray())
+}
+
+export async function createMentee(fields: MenteeFields): Promise<Mentee> {
+  const checked = validateMentee(fields)
+  if (!checked.ok) throw new ValidationFailed(checked.errors)
+  return inWriteTransaction((ops) => ops.put('mentees', newId(), checked.value))
+}
+
+export async function updateMentee(id: string, fields: MenteeFields): Promise<Mentee> {
+  const checked = validateMentee(fields)
+  if (!checked.ok) throw new ValidationFailed(checked.errors)
+  return inWriteTransaction((ops) => ops.put('mentees', id, checked.value))
+}
+
+/** Deletes a mentee with their notes, appointments and checklist items, all or nothing. */
+export async function deleteMentee(id: string): Promise<void> {
+  const db = getDatabase()
+  await inWriteTransaction(async (ops) => {
+    const [notes, appointments] = await Promise.all([
+      db.notes.where('menteeId').equals(id).primaryKeys(),
+      db.appointments.where('menteeId').equals(id).primaryKeys(),
+    ])
+    const items = await db.checklistItems.where('appointmentId').anyOf(appointments).primaryKeys()
+    for (const itemId of items) await ops.remove('checklistItems', itemId)
+    for (const appointmentId of appointments) await ops.remove('appointments', appointmentId)
+    for (const noteId of notes) await ops.remove('notes', noteId)
+    await ops.remove('mentees', id)
+  })
+}

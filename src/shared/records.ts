@@ -1,0 +1,144 @@
+import type {
+  AppointmentType,
+  Barrier,
+  ChecklistItemKey,
+  ConsentPurpose,
+  GermanLevel,
+  Goal,
+  NoteKind,
+  RecognitionStatus,
+  ResidenceStatus,
+  SchoolQualification,
+  Stage,
+} from './vocabulary'
+
+/** The tables that sync, named as in the sync protocol. */
+export const SYNCED_TABLES = ['mentees', 'notes', 'appointments', 'checklistItems'] as const
+export type SyncedTable = (typeof SYNCED_TABLES)[number]
+
+/** Fields every synced record carries; the rest are the record's content. */
+export interface RecordMeta {
+  id: string
+  createdAt: number
+  updatedAt: number
+  /** Set when deleted: the record stays as a tombstone until every device has seen it. */
+  deletedAt?: number
+}
+
+export interface GermanLevelEntry {
+  level: GermanLevel
+  /** The day the level was reached (certificate or assessment). */
+  date: string
+}
+
+export interface MenteeFields {
+  givenName: string
+  familyName: string
+  phone: string
+  email: string
+  /** ISO 639 codes, in the order the person named them. */
+  languages: string[]
+  germanLevel: GermanLevel | null
+  germanLevelHistory: GermanLevelEntry[]
+  /** ISO 3166-1 alpha-2. */
+  countryOfOrigin: string
+  arrivalDate: string
+  residenceStatus: ResidenceStatus | null
+  permitExpiry: string
+  school: string
+  schoolClass: string
+  expectedLeavingDate: string
+  schoolQualification: SchoolQualification | null
+  foreignQualifications: string
+  recognitionStatus: RecognitionStatus | null
+  goals: Goal[]
+  barriers: Barrier[]
+  stage: Stage
+  /** For IFK leavers: a follow-on offer (Anschlussangebot) is found; null while nobody asked. */
+  followOnOffer: boolean | null
+  tags: string[]
+  assignedCoach: string
+  assignedPate: string
+  consentDate: string
+  consentPurposes: ConsentPurpose[]
+  /** The UI locale the consent text was shown in. */
+  consentLanguage: string
+}
+export type Mentee = RecordMeta & MenteeFields
+
+export interface NoteFields {
+  menteeId: string
+  date: string
+  kind: NoteKind
+  text: string
+  topics: string[]
+  followUpText: string
+  followUpDue: string
+  followUpDone: boolean
+}
+export type Note = RecordMeta & NoteFields
+
+export interface AppointmentFields {
+  menteeId: string
+  /** Local wall-clock time, `YYYY-MM-DDTHH:mm`. */
+  startsAt: string
+  place: string
+  type: AppointmentType
+  companion: string
+  outcome: string
+}
+export type Appointment = RecordMeta & AppointmentFields
+
+export interface ChecklistItemFields {
+  appointmentId: string
+  /** Set for items from a template, so they show in the reader's language. */
+  templateKey: ChecklistItemKey | null
+  /** The text of a free item (empty for template items). */
+  label: string
+  done: boolean
+  position: number
+}
+export type ChecklistItem = RecordMeta & ChecklistItemFields
+
+export interface RecordsByTable {
+  mentees: Mentee
+  notes: Note
+  appointments: Appointment
+  checklistItems: ChecklistItem
+}
+
+export function emptyMentee(): MenteeFields {
+  return {
+    givenName: '',
+    familyName: '',
+    phone: '',
+    email: '',
+    languages: [],
+    germanLevel: null,
+    germanLevelHistory: [],
+    countryOfOrigin: '',
+    arrivalDate: '',
+    residenceStatus: null,
+    permitExpiry: '',
+    school: '',
+    schoolClass: '',
+    expectedLeavingDate: '',
+    schoolQualification: null,
+    foreignQualifications: '',
+    recognitionStatus: null,
+    goals: [],
+    barriers: [],
+    stage: 'firstContact',
+    followOnOffer: null,
+    tags: [],
+    assignedCoach: '',
+    assignedPate: '',
+    consentDate: '',
+    consentPurposes: [],
+    consentLanguage: '',
+  }
+}
+
+export function menteeDisplayName(m: Pick<MenteeFields, 'givenName' | 'familyName'>): string {
+  return [m.givenName, m.familyName].filter((part) => part.trim()).join(' ')
+}

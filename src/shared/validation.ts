@@ -1,0 +1,180 @@
+import * as v from 'valibot'
+import { isIsoDate, isLocalDateTime } from './dates'
+import {
+  APPOINTMENT_TYPES,
+  BARRIERS,
+  CHECKLIST_ITEM_KEYS,
+  CONSENT_PURPOSES,
+  GERMAN_LEVELS,
+  GOALS,
+  NOTE_KINDS,
+  RECOGNITION_STATUSES,
+  RESIDENCE_STATUSES,
+  SCHOOL_QUALIFICATIONS,
+  STAGES,
+} from './vocabulary'
+import type { AppointmentFields, ChecklistItemFields, MenteeFields, NoteFields } from './records'
+
+/**
+ * Validation shared by the app and the endpoint. Messages are i18n keys under `validation.`,
+ * with their parameters, so each user reads them in their own language.
+ */
+
+export const LIMITS = {
+  name: 100,
+  shortText: 200,
+  phone: 40,
+  email: 254,
+  longText: 20_000,
+  listItems: 50,
+  /** Dates before this year are typing mistakes (a birth year in the arrival field, 1900 …). */
+  minYear: 1950,
+  maxYear: 2100,
+} as const
+
+export interface FieldError {
+  key: string
+  params?: Record<string, string | number>
+}
+export type FieldErrors = Partial<Record<string, FieldError>>
+
+const text = (max: number) => v.pipe(v.string(), v.maxLength(max, 'tooLong'))
+const optionalDate = v.pipe(
+  v.string(),
+  v.check((s) => s === '' || isIsoDate(s), 'invalidDate'),
+  v.check((s) => s === '' || inYearRange(s), 'yearOutOfRange'),
+)
+const picklist = <T extends readonly string[]>(values: T) => v.picklist(values, 'invalidChoice')
+const list = <T extends v.GenericSchema>(item: T) => v.pipe(v.array(item), v.maxLength(LIMITS.listItems, 'tooMany'))
+
+function inYearRange(isoDate: string): boolean {
+  const year = Number(isoDate.slice(0, 4))
+  return year >= LIMITS.minYear && year <= LIMITS.maxYear
+}
+
+const requiredName = v.pipe(v.string(), v.trim(), v.maxLength(LIMITS.name, 'tooLong'))
+
+export const menteeSchema = v.pipe(
+  v.object({
+    givenName: requiredName,
+    familyName: requiredName,
+    phone: v.pipe(text(LIMITS.phone), v.regex(/^[+()\d\s/.-]*$/, 'invalidPhone')),
+    email: v.pipe(text(LIMITS.email), v.check((s) => s === '' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s), 'invalidEmail')),
+    languages: list(v.pipe(v.string(), v.regex(/^[a-z]{2,3}$/, 'invalidChoice'))),
+    germanLevel: v.nullable(picklist(GERMAN_LEVELS)),
+    germanLevelHistory: list(
+      v.object({
+        level: picklist(GERMAN_LEVELS),
+        date: v.pipe(v.string(), v.check(isIsoDate, 'invalidDate'), v.check(inYearRange, 'yearOutOfRange')),
+      }),
+    ),
+    countryOfOrigin: v.pipe(v.string(), v.regex(/^([A-Z]{2})?$/, 'invalidChoice')),
+    arrivalDate: optionalDate,
+    residenceStatus: v.nullable(picklist(RESIDENCE_STATUSES)),
+    permitExpiry: optionalDate,
+    school: text(LIMITS.shortText),
+    schoolClass: text(LIMITS.shortText),
+    expectedLeavingDate: optionalDate,
+    schoolQualification: v.nullable(picklist(SCHOOL_QUALIFICATIONS)),
+    foreignQualifications: text(LIMITS.longText),
+    recognitionStatus: v.nullable(picklist(RECOGNITION_STATUSES)),
+    goals: list(picklist(GOALS)),
+    barriers: list(picklist(BARRIERS)),
+    stage: picklist(STAGES),
+    followOnOffer: v.nullable(v.boolean()),
+    tags: list(v.pipe(v.string(), v.trim(), v.minLength(1, 'required'), v.maxLength(LIMITS.shortText, 'tooLong'))),
+    assignedCoach: text(LIMITS.name),
+    assignedPate: text(LIMITS.name),
+    consentDate: optionalDate,
+    consentPurposes: list(picklist(CONSENT_PURPOSES)),
+    consentLanguage: v.pipe(v.string(), v.maxLength(10, 'tooLong')),
+  }),
+  v.forward(
+    v.check((m) => m.givenName !== '' || m.familyName !== '', 'nameRequired'),
+    ['givenName'],
+  ),
+  v.forward(
+    v.check((m) => !m.arrivalDate || !m.expectedLeavingDate || m.expectedLeavingDate >= m.arrivalDate, 'leavingBeforeArrival'),
+    ['expectedLeavingDate'],
+  ),
+  v.forward(
+    v.check((m) => m.germanLevelHistory.every((entry) => !m.arrivalDate || entry.date >= m.arrivalDate), 'levelBeforeArrival'),
+    ['germanLevelHistory'],
+  ),
+)
+
+export const noteSchema = v.pipe(
+  v.object({
+    menteeId: v.pipe(v.string(), v.uuid('invalid')),
+    date: v.pipe(v.string(), v.minLength(1, 'required'), v.check(isIsoDate, 'invalidDate'), v.check(inYearRange, 'yearOutOfRange')),
+    kind: picklist(NOTE_KINDS),
+    text: v.pipe(v.string(), v.maxLength(LIMITS.longText, 'tooLong'), v.check((s) => s.trim() !== '', 'required')),
+    topics: list(v.pipe(v.string(), v.trim(), v.minLength(1, 'required'), v.maxLength(LIMITS.shortText, 'tooLong'))),
+    followUpText: text(LIMITS.shortText),
+    followUpDue: optionalDate,
+    followUpDone: v.boolean(),
+  }),
+  v.forward(
+    v.check((n) => n.followUpText.trim() === '' || n.followUpDue !== '', 'followUpNeedsDate'),
+    ['followUpDue'],
+  ),
+)
+
+export const appointmentSchema = v.object({
+  menteeId: v.pipe(v.string(), v.uuid('invalid')),
+  startsAt: v.pipe(
+    v.string(),
+    v.minLength(1, 'required'),
+    v.check(isLocalDateTime, 'invalidDate'),
+    v.check((s) => inYearRange(s.slice(0, 10)), 'yearOutOfRange'),
+  ),
+  place: text(LIMITS.shortText),
+  type: picklist(APPOINTMENT_TYPES),
+  companion: text(LIMITS.name),
+  outcome: text(LIMITS.longText),
+})
+
+export const checklistItemSchema = v.pipe(
+  v.object({
+    appointmentId: v.pipe(v.string(), v.uuid('invalid')),
+    templateKey: v.nullable(picklist(CHECKLIST_ITEM_KEYS)),
+    label: v.pipe(v.string(), v.trim(), v.maxLength(LIMITS.shortText, 'tooLong')),
+    done: v.boolean(),
+    position: v.pipe(v.number(), v.integer('invalid'), v.minValue(0, 'invalid')),
+  }),
+  v.forward(
+    v.check((item) => item.templateKey !== null || item.label !== '', 'required'),
+    ['label'],
+  ),
+)
+
+export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors }
+
+/** Turns valibot issues into one message per field (the first one found), keyed by field path. */
+function toFieldErrors(issues: readonly v.BaseIssue<unknown>[]): FieldErrors {
+  const errors: FieldErrors = {}
+  for (const issue of issues) {
+    const field = issue.path?.map((p) => String(p.key)).join('.') ?? '_'
+    if (errors[field]) continue
+    const requirement = issue.requirement
+    errors[field] =
+      issue.message === 'tooLong' || issue.message === 'tooMany'
+        ? { key: issue.message, params: { max: typeof requirement === 'number' ? requirement : 0 } }
+        : issue.message === 'yearOutOfRange'
+          ? { key: issue.message, params: { min: LIMITS.minYear, max: LIMITS.maxYear } }
+          : { key: issue.message.includes(' ') ? 'invalid' : issue.message }
+  }
+  return errors
+}
+
+function validate<S extends v.GenericSchema>(schema: S, input: unknown): ValidationResult<v.InferOutput<S>> {
+  const result = v.safeParse(schema, input, { abortPipeEarly: true })
+  return result.success ? { ok: true, value: result.output } : { ok: false, errors: toFieldErrors(result.issues) }
+}
+
+export const validateMentee = (input: MenteeFields): ValidationResult<MenteeFields> => validate(menteeSchema, input)
+export const validateNote = (input: NoteFields): ValidationResult<NoteFields> => validate(noteSchema, input)
+export const validateAppointment = (input: AppointmentFields): ValidationResult<AppointmentFields> =>
+  validate(appointmentSchema, input)
+export const validateChecklistItem = (input: ChecklistItemFields): ValidationResult<ChecklistItemFields> =>
+  validate(checklistItemSchema, input)

@@ -1,0 +1,39 @@
+import { defineStore } from 'pinia'
+import { shallowRef } from 'vue'
+import { listAppointmentsBetween } from '@/db/repositories/appointments'
+import { listLeaversWithoutOffer, listPermitsExpiringBy } from '@/db/repositories/mentee-attention'
+import { listOpenFollowUps } from '@/db/repositories/notes'
+import { addDays, toIsoDate, toLocalDateTime } from '@/shared/dates'
+import type { Appointment, Mentee, Note } from '@/shared/records'
+import { LEAVING_WARNING_DAYS, PERMIT_WARNING_DAYS } from './mentee-query'
+
+export const TODAY_APPOINTMENT_DAYS = 7
+export const FOLLOW_UP_HORIZON_DAYS = 7
+
+/** What the start screen shows: what is due soon, and who needs attention. */
+export const useTodayStore = defineStore('today', () => {
+  const today = shallowRef(toIsoDate(new Date()))
+  const appointments = shallowRef<Appointment[]>([])
+  const followUps = shallowRef<Note[]>([])
+  const expiringPermits = shallowRef<Mentee[]>([])
+  const leaversWithoutOffer = shallowRef<Mentee[]>([])
+  const loaded = shallowRef(false)
+
+  async function load(now = new Date()): Promise<void> {
+    const day = toIsoDate(now)
+    const [a, f, p, l] = await Promise.all([
+      listAppointmentsBetween(toLocalDateTime(now), `${addDays(day, TODAY_APPOINTMENT_DAYS)}T00:00`),
+      listOpenFollowUps(addDays(day, FOLLOW_UP_HORIZON_DAYS)),
+      listPermitsExpiringBy(addDays(day, PERMIT_WARNING_DAYS)),
+      listLeaversWithoutOffer(day, addDays(day, LEAVING_WARNING_DAYS)),
+    ])
+    today.value = day
+    appointments.value = a
+    followUps.value = f
+    expiringPermits.value = p
+    leaversWithoutOffer.value = l
+    loaded.value = true
+  }
+
+  return { today, appointments, followUps, expiringPermits, leaversWithoutOffer, loaded, load }
+})
