@@ -1,3 +1,4 @@
+import type { Table } from 'dexie'
 import type { RecordMeta, RecordsByTable, SyncedTable } from '@/shared/records'
 import { getDatabase, type OutboxEntry } from './db'
 import { guarded, StorageError } from './errors'
@@ -18,8 +19,8 @@ function changedFields(before: object, content: object): Record<string, unknown>
   return changes
 }
 
-function syncedTable<T extends SyncedTable>(table: T) {
-  return getDatabase().table<RecordsByTable[T], string>(table)
+function syncedTable<T extends SyncedTable>(table: T): Table<RecordsByTable[T], string> {
+  return getDatabase()[table] as unknown as Table<RecordsByTable[T], string>
 }
 
 /**

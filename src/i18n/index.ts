@@ -49,11 +49,34 @@ export function intlLocaleOf(locale: AppLocale): string {
   return locale === 'fa' ? 'fa-u-ca-gregory' : locale
 }
 
+const CATEGORY_ORDER: readonly Intl.LDMLPluralRule[] = ['one', 'two', 'few', 'many', 'other']
+
+/**
+ * How many forms a plural message has in `locale`, and which one a count picks. The first form
+ * is always for zero ("no mentees found"); the rest follow the language's CLDR categories in
+ * the order one, two, few, many, other (German 3 forms, Russian 4, Arabic 6).
+ */
+export function pluralCategoriesOf(locale: string): Intl.LDMLPluralRule[] {
+  const present = new Intl.PluralRules(locale).resolvedOptions().pluralCategories
+  return CATEGORY_ORDER.filter((category) => present.includes(category))
+}
+
+function pluralRuleFor(locale: string) {
+  const rules = new Intl.PluralRules(locale)
+  const categories = pluralCategoriesOf(locale)
+  return (choice: number, choicesLength: number): number => {
+    if (choice === 0) return 0
+    const index = 1 + categories.indexOf(rules.select(Math.abs(choice)) as Intl.LDMLPluralRule)
+    return Math.min(Math.max(index, 1), choicesLength - 1)
+  }
+}
+
 export const i18n = createI18n({
   legacy: false,
   locale: SOURCE_LOCALE,
   fallbackLocale: SOURCE_LOCALE,
   messages: {},
+  pluralRules: Object.fromEntries(SUPPORTED_LOCALES.map((locale) => [locale, pluralRuleFor(locale)])),
   missingWarn: import.meta.env.DEV,
   fallbackWarn: import.meta.env.DEV,
 })
