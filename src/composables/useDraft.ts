@@ -47,7 +47,10 @@ export function useDraft<T extends object>(key: string, initial: () => T) {
     () => {
       if (!ready.value) return
       clearTimeout(timer)
-      timer = setTimeout(persist, SAVE_DELAY_MS)
+      timer = setTimeout(() => {
+        timer = undefined
+        persist()
+      }, SAVE_DELAY_MS)
     },
     { deep: true },
   )
@@ -55,6 +58,7 @@ export function useDraft<T extends object>(key: string, initial: () => T) {
   /** After a successful save: forget the draft and treat the saved state as clean. */
   async function clear(next?: T): Promise<void> {
     clearTimeout(timer)
+    timer = undefined
     if (next) form.value = next
     baseline = JSON.stringify(form.value)
     restored.value = false
@@ -67,11 +71,23 @@ export function useDraft<T extends object>(key: string, initial: () => T) {
     await clear(initial())
   }
 
+  // A phone may kill a backgrounded app without warning: write the pending draft right away.
+  function flush(): void {
+    if (timer === undefined) return
+    clearTimeout(timer)
+    timer = undefined
+    persist()
+  }
+  const flushWhenHidden = () => {
+    if (document.visibilityState === 'hidden') flush()
+  }
+  document.addEventListener('visibilitychange', flushWhenHidden)
+  window.addEventListener('pagehide', flush)
+
   onBeforeUnmount(() => {
-    if (timer !== undefined) {
-      clearTimeout(timer)
-      persist()
-    }
+    document.removeEventListener('visibilitychange', flushWhenHidden)
+    window.removeEventListener('pagehide', flush)
+    flush()
   })
 
   return { form, restored, ready: loading.then(() => undefined), clear, reset }

@@ -9,6 +9,7 @@ import {
 import type { Mentee, MenteeFields } from '@/shared/records'
 import { buildSearchKey } from '@/shared/search'
 import { i18n } from '@/i18n'
+import { useDeviceStore } from './device'
 import { compareByName, type IndexedMentee } from './mentee-query'
 
 function indexed(mentee: Mentee): IndexedMentee {
@@ -65,7 +66,10 @@ export const useMenteesStore = defineStore('mentees', () => {
   }
 
   async function create(fields: MenteeFields): Promise<Mentee> {
-    return remember(await createMentee(fields))
+    const mentee = remember(await createMentee(fields))
+    // Once there is something to lose, ask the browser not to evict it under storage pressure.
+    if (byId.value.size === 1) void useDeviceStore().requestPersistence().catch(() => false)
+    return mentee
   }
 
   async function update(id: string, fields: MenteeFields): Promise<Mentee> {

@@ -2,6 +2,7 @@ import { defineStore } from 'pinia'
 import { shallowRef } from 'vue'
 import { listAppointmentsBetween } from '@/db/repositories/appointments'
 import { listLeaversWithoutOffer, listPermitsExpiringBy } from '@/db/repositories/mentee-attention'
+import { getMenteesByIds } from '@/db/repositories/mentees'
 import { listOpenFollowUps } from '@/db/repositories/notes'
 import { addDays, toIsoDate, toLocalDateTime } from '@/shared/dates'
 import type { Appointment, Mentee, Note } from '@/shared/records'
@@ -17,6 +18,8 @@ export const useTodayStore = defineStore('today', () => {
   const followUps = shallowRef<Note[]>([])
   const expiringPermits = shallowRef<Mentee[]>([])
   const leaversWithoutOffer = shallowRef<Mentee[]>([])
+  /** The mentees the appointments and follow-ups belong to, for their names. */
+  const people = shallowRef(new Map<string, Mentee>())
   const loaded = shallowRef(false)
 
   async function load(now = new Date()): Promise<void> {
@@ -27,7 +30,10 @@ export const useTodayStore = defineStore('today', () => {
       listPermitsExpiringBy(addDays(day, PERMIT_WARNING_DAYS)),
       listLeaversWithoutOffer(day, addDays(day, LEAVING_WARNING_DAYS)),
     ])
+    // Only the people on screen are read, not the whole list: fast with 10,000 mentees too.
+    const owners = await getMenteesByIds([...a, ...f].map((item) => item.menteeId))
     today.value = day
+    people.value = owners
     appointments.value = a
     followUps.value = f
     expiringPermits.value = p
@@ -35,5 +41,5 @@ export const useTodayStore = defineStore('today', () => {
     loaded.value = true
   }
 
-  return { today, appointments, followUps, expiringPermits, leaversWithoutOffer, loaded, load }
+  return { today, appointments, followUps, expiringPermits, leaversWithoutOffer, people, loaded, load }
 })

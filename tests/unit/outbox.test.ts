@@ -1,3 +1,4 @@
+import { Dexie } from 'dexie'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import type { LotseDatabase } from '@/db/db'
 import { StorageError, ValidationFailed } from '@/db/errors'
@@ -113,10 +114,11 @@ describe('a write and its outbox entry are one transaction', () => {
     const mentee = await createMentee(fictionalMentee())
     const put = db.checklistItems.put.bind(db.checklistItems)
     let calls = 0
-    vi.spyOn(db.checklistItems, 'put').mockImplementation((item, key) => {
+    const failThirdPut = ((item, key) => {
       calls += 1
-      return calls === 3 ? Promise.reject(new DOMException('full', 'QuotaExceededError')) : put(item, key)
-    })
+      return calls === 3 ? Dexie.Promise.reject(new DOMException('full', 'QuotaExceededError')) : put(item, key)
+    }) as typeof put
+    vi.spyOn(db.checklistItems, 'put').mockImplementation(failThirdPut)
     await expect(
       createAppointment({ menteeId: mentee.id, startsAt: '2026-12-03T09:30', place: '', type: 'jobcenter', companion: '', outcome: '' }),
     ).rejects.toMatchObject({ kind: 'quota' })

@@ -11,6 +11,12 @@ export async function getMentee(id: string): Promise<Mentee | undefined> {
   return isLive(mentee) ? mentee : undefined
 }
 
+/** The live mentees among `ids`, by id (missing and deleted ones left out). */
+export async function getMenteesByIds(ids: readonly string[]): Promise<Map<string, Mentee>> {
+  const found = await guarded(() => getDatabase().mentees.bulkGet([...new Set(ids)]))
+  return new Map(found.filter(isLive).map((m) => [m.id, m]))
+}
+
 export async function listMentees(): Promise<Mentee[]> {
   return guarded(() => getDatabase().mentees.filter((m) => !m.deletedAt).toArray())
 }
