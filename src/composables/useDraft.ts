@@ -13,14 +13,15 @@ export function useDraft<T extends object>(key: string, initial: () => T) {
   const device = useDeviceStore()
   const form = ref(initial()) as Ref<T>
   const restored = ref(false)
-  const ready = ref(false)
   let timer: ReturnType<typeof setTimeout> | undefined
   let baseline = JSON.stringify(form.value)
+  const isDirty = () => JSON.stringify(form.value) !== baseline
 
   const loading = drafts
     .load<T>(key)
     .then((draft) => {
-      if (draft) {
+      // Whatever the user typed while the draft was being read is newer: keep it.
+      if (draft && !isDirty()) {
         form.value = { ...initial(), ...draft }
         restored.value = true
         device.markUnsaved(key, true)
@@ -29,46 +30,16 @@ export function useDraft<T extends object>(key: string, initial: () => T) {
     .catch(() => {
       // A draft that cannot be read is not worth blocking the form for.
     })
-    .finally(() => {
-      ready.value = true
-    })
 
   function persist(): void {
-    const dirty = JSON.stringify(form.value) !== baseline
+    const dirty = isDirty()
     device.markUnsaved(key, dirty)
-    const write = dirty ? drafts.save(key, form.value) : drafts.discard(key)
-    write.catch(() => {
-      // The form still holds the input; a failed draft write only loses the crash safety net.
-    })
-  }
-
-  watch(
-    form,
-    () => {
-      if (!ready.value) return
-      clearTimeout(timer)
-      timer = setTimeout(() => {
-        timer = undefined
-        persist()
-      }, SAVE_DELAY_MS)
-    },
-    { deep: true },
-  )
-
-  /** After a successful save: forget the draft and treat the saved state as clean. */
-  async function clear(next?: T): Promise<void> {
-    clearTimeout(timer)
-    timer = undefined
-    if (next) form.value = next
-    baseline = JSON.stringify(form.value)
-    restored.value = false
-    device.markUnsaved(key, false)
-    await drafts.discard(key).catch(() => undefined)
-  }
-
-  /** Throws the input away and starts again from `initial`. */
-  async function reset(): Promise<void> {
-    await clear(initial())
+    // Writes wait for the stored draft to be read, so an older draft never overwrites new input.
+    void loading
+      .then(() => (dirty ? drafts.save(key, form.value) : drafts.discard(key)))
+      .catch(() => {
+        // The form still holds the input; a failed draft write only loses the crash safety net.
+      })
   }
 
   // A phone may kill a backgrounded app without warning: write the pending draft right away.
@@ -78,6 +49,20 @@ export function useDraft<T extends object>(key: string, initial: () => T) {
     timer = undefined
     persist()
   }
+
+  watch(
+    form,
+    () => {
+      if (isDirty()) device.markUnsaved(key, true)
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        timer = undefined
+        persist()
+      }, SAVE_DELAY_MS)
+    },
+    { deep: true },
+  )
+
   const flushWhenHidden = () => {
     if (document.visibilityState === 'hidden') flush()
   }
@@ -90,5 +75,22 @@ export function useDraft<T extends object>(key: string, initial: () => T) {
     flush()
   })
 
-  return { form, restored, ready: loading.then(() => undefined), clear, reset }
+  /** After a successful save: forget the draft and treat the saved state as clean. */
+  async function clear(next?: T): Promise<void> {
+    clearTimeout(timer)
+    timer = undefined
+    if (next) form.value = next
+    baseline = JSON.stringify(form.value)
+    restored.value = false
+    device.markUnsaved(key, false)
+    await loading
+    await drafts.discard(key).catch(() => undefined)
+  }
+
+  /** Throws the input away and starts again from `initial`. */
+  async function reset(): Promise<void> {
+    await clear(initial())
+  }
+
+  return { form, restored, ready: loading, clear, reset }
 }

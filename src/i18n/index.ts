@@ -98,9 +98,16 @@ function readStoredLocale(): string | null {
   }
 }
 
-/** Switches the UI language, sets `<html lang dir>` and remembers the choice. */
+let latestRequest = 0
+
+/**
+ * Switches the UI language, sets `<html lang dir>` and remembers the choice. When choices come
+ * quickly one after another, the last one wins even if an earlier one loads slower.
+ */
 export async function setLocale(locale: AppLocale, remember = true): Promise<void> {
+  const request = ++latestRequest
   await Promise.all([ensureMessages(SOURCE_LOCALE), ensureMessages(locale)])
+  if (request !== latestRequest) return
   i18n.global.locale.value = locale
   document.documentElement.lang = locale
   document.documentElement.dir = directionOf(locale)
