@@ -1,4 +1,5 @@
 /// <reference lib="webworker" />
+import { clientsClaim } from 'workbox-core'
 import { cleanupOutdatedCaches, createHandlerBoundToURL, precacheAndRoute } from 'workbox-precaching'
 import { NavigationRoute, registerRoute } from 'workbox-routing'
 
@@ -6,6 +7,9 @@ declare const self: ServiceWorkerGlobalScope
 
 // The whole app shell, so a cold start with no network works.
 precacheAndRoute(self.__WB_MANIFEST)
+// Control the page that installed us at once: a coach who opens Lotse once and then walks into a
+// basement must not need a reload first. Updates still wait for the user (see below).
+clientsClaim()
 cleanupOutdatedCaches()
 
 // Every screen is the same single page; the API is never served from the cache.

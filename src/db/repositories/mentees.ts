@@ -18,7 +18,9 @@ export async function getMenteesByIds(ids: readonly string[]): Promise<Map<strin
 }
 
 export async function listMentees(): Promise<Mentee[]> {
-  return guarded(() => getDatabase().mentees.filter((m) => !m.deletedAt).toArray())
+  // toArray() reads in one getAll(); a Dexie filter() would walk a cursor record by record.
+  const all = await guarded(() => getDatabase().mentees.toArray())
+  return all.filter((m) => !m.deletedAt)
 }
 
 export async function createMentee(fields: MenteeFields): Promise<Mentee> {

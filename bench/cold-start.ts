@@ -1,0 +1,183 @@
+/**
+ * Figure 2: offline cold start. Visit once online until the service worker is activated and
+ * controls the page, go offline (and stop the app server, so nothing can come from the network),
+ * then open new pages in the same context, each from a stopped service worker and a fresh JS heap,
+ * and time navigation start → TodayView's `lotse:today-ready` mark.
+ */
+import type { Browser, BrowserContext } from 'playwright-core'
+import type { Appointment, Mentee, Note } from '../src/shared/records'
+import { jsHeapUsed, waitForTodayReady, withTimeout } from './lib/browser'
+
+export interface ColdStartRun {
+  ms: number
+  heapBytes: number
+  /** List items on the Today screen: a check that the data really was there. */
+  todayItems: number
+}
+
+export interface ColdStartResult {
+  empty1x: ColdStartRun[]
+  empty4x: ColdStartRun[]
+  seeded1x: ColdStartRun[]
+  seeded4x: ColdStartRun[]
+  seededMentees: number
+  /** Requests during the offline runs that did not come from the service worker (should be 0). */
+  notFromServiceWorker: string[]
+  /** Whether each run could stop the service worker first (CDP ServiceWorker.stopAllWorkers). */
+  serviceWorkerStopped: boolean
+}
+
+export interface ColdStartOptions {
+  appUrl: string
+  runs: number
+  /** Fewer runs under 4x CPU throttling: each takes several seconds. */
+  throttledRuns: number
+  mentees: readonly Mentee[]
+  notes: readonly Note[]
+  appointments: readonly Appointment[]
+  /** Called once the app is installed: stops the server, so the offline runs cannot reach it. */
+  stopServer: () => Promise<void>
+  log: (line: string) => void
+}
+
+async function installApp(context: BrowserContext, appUrl: string): Promise<void> {
+  const page = await context.newPage()
+  await page.goto(appUrl)
+  await waitForTodayReady(page)
+  // `ready` can resolve while the worker is still activating: wait for the state itself.
+  await withTimeout(
+    page.evaluate(async () => {
+      const registration = await navigator.serviceWorker.ready
+      const worker = registration.active
+      if (!worker) throw new Error('no active service worker')
+      if (worker.state === 'activated') return
+      await new Promise<void>((resolve) => {
+        worker.addEventListener('statechange', () => {
+          if (worker.state === 'activated') resolve()
+        })
+      })
+    }),
+    30_000,
+    'service worker activation',
+  )
+  // src/sw.ts does not claim clients, so the first page stays uncontrolled: reload it.
+  if (!(await page.evaluate(() => navigator.serviceWorker.controller !== null))) {
+    await page.reload()
+    await waitForTodayReady(page)
+  }
+  await page.waitForFunction(() => navigator.serviceWorker.controller?.state === 'activated', null, {
+    timeout: 15_000,
+  })
+  await page.close()
+}
+
+async function seed(
+  context: BrowserContext,
+  appUrl: string,
+  data: { mentees: readonly Mentee[]; notes: readonly Note[]; appointments: readonly Appointment[] },
+): Promise<number> {
+  const page = await context.newPage()
+  try {
+    await page.goto(appUrl)
+    await waitForTodayReady(page) // the app has opened (and so created) its database
+    return await withTimeout(
+      page.evaluate(async (records) => {
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const request = indexedDB.open('lotse')
+          request.onsuccess = () => resolve(request.result)
+          request.onerror = () => reject(request.error ?? new Error('open failed'))
+        })
+        await new Promise<void>((resolve, reject) => {
+          const tx = db.transaction(['mentees', 'notes', 'appointments'], 'readwrite')
+          for (const m of records.mentees) tx.objectStore('mentees').put(m)
+          for (const n of records.notes) tx.objectStore('notes').put(n)
+          for (const a of records.appointments) tx.objectStore('appointments').put(a)
+          tx.oncomplete = () => resolve()
+          tx.onerror = () => reject(tx.error ?? new Error('seeding failed'))
+        })
+        const count = await new Promise<number>((resolve, reject) => {
+          const request = db.transaction('mentees').objectStore('mentees').count()
+          request.onsuccess = () => resolve(request.result)
+          request.onerror = () => reject(request.error ?? new Error('count failed'))
+        })
+        db.close()
+        return count
+      }, data),
+      60_000,
+      'seeding the app database',
+    )
+  } finally {
+    await page.close()
+  }
+}
+
+async function coldRun(
+  context: BrowserContext,
+  appUrl: string,
+  cpuRate: number,
+  notFromServiceWorker: string[],
+): Promise<ColdStartRun & { stopped: boolean }> {
+  const page = await context.newPage()
+  page.on('response', (response) => {
+    if (!response.fromServiceWorker() && !response.url().startsWith('data:')) notFromServiceWorker.push(response.url())
+  })
+  page.on('requestfailed', (request) => notFromServiceWorker.push(`${request.url()} (failed)`))
+  try {
+    const cdp = await context.newCDPSession(page)
+    let stopped = true
+    try {
+      await cdp.send('ServiceWorker.enable')
+      await cdp.send('ServiceWorker.stopAllWorkers')
+    } catch {
+      stopped = false
+    }
+    await cdp.send('Performance.enable')
+    if (cpuRate !== 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpuRate })
+    await page.goto(appUrl, { waitUntil: 'commit' })
+    const ms = await waitForTodayReady(page)
+    const heapBytes = await jsHeapUsed(cdp)
+    const todayItems = await page.locator('[data-testid="today"] li').count()
+    await cdp.detach()
+    return { ms, heapBytes, todayItems, stopped }
+  } finally {
+    await page.close()
+  }
+}
+
+export async function measureOfflineColdStart(browser: Browser, options: ColdStartOptions): Promise<ColdStartResult> {
+  const { appUrl, runs, log } = options
+  const context = await browser.newContext({ locale: 'de-DE' })
+  try {
+    await installApp(context, appUrl)
+    await context.setOffline(true)
+    await options.stopServer()
+    log('service worker active and controlling; offline, app server stopped')
+
+    const notFromServiceWorker: string[] = []
+    let serviceWorkerStopped = true
+    const series = async (cpuRate: number, label: string): Promise<ColdStartRun[]> => {
+      const result: ColdStartRun[] = []
+      const count = cpuRate === 1 ? runs : options.throttledRuns
+      for (let i = 0; i < count; i++) {
+        const { stopped, ...run } = await coldRun(context, appUrl, cpuRate, notFromServiceWorker)
+        serviceWorkerStopped &&= stopped
+        result.push(run)
+      }
+      log(`${label}: ${result.map((r) => r.ms.toFixed(0)).join(', ')} ms (Today list items: ${result[0]?.todayItems ?? 0})`)
+      return result
+    }
+
+    const empty1x = await series(1, 'cold start, empty database, 1x CPU')
+    const empty4x = await series(4, 'cold start, empty database, 4x CPU')
+    const seededMentees = await seed(context, appUrl, {
+      mentees: options.mentees,
+      notes: options.notes,
+      appointments: options.appointments,
+    })
+    const seeded1x = await series(1, `cold start, ${seededMentees} mentees, 1x CPU`)
+    const seeded4x = await series(4, `cold start, ${seededMentees} mentees, 4x CPU`)
+    return { empty1x, empty4x, seeded1x, seeded4x, seededMentees, notFromServiceWorker, serviceWorkerStopped }
+  } finally {
+    await context.close()
+  }
+}
