@@ -10,7 +10,12 @@ export function registerServiceWorker(): void {
   const device = useDeviceStore()
   const updateServiceWorker = registerSW({
     onNeedRefresh() {
-      device.offerUpdate(() => updateServiceWorker(true))
+      device.offerUpdate(async () => {
+        // workbox-window reloads only pages that had a controller when they registered; the page
+        // of a first visit was taken over by clientsClaim() later, so reload it ourselves.
+        navigator.serviceWorker.addEventListener('controllerchange', () => window.location.reload(), { once: true })
+        await updateServiceWorker(true)
+      })
     },
   })
 }
