@@ -1,23 +1,7 @@
 /** Chromium (Debian's, never a downloaded one) and small helpers around pages. */
-import { chromium, type Browser, type CDPSession, type Page } from 'playwright-core'
+import type { CDPSession, Page } from 'playwright-core'
 
-export const CHROMIUM_PATH = '/usr/bin/chromium'
-
-export function launchChromium(): Promise<Browser> {
-  return chromium.launch({
-    executablePath: CHROMIUM_PATH,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
-  })
-}
+export { CHROMIUM_PATH, launchChromium } from '../../tests/support/chromium'
 
 /** Rejects after `ms`, so no wait in the benchmark can hang forever. */
 export async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {

@@ -107,6 +107,12 @@ export interface RecordsByTable {
   checklistItems: ChecklistItem
 }
 
+/** A record without its metadata: what a form edits and what a write stores. */
+export function contentOf<T extends RecordMeta>(record: T): Omit<T, keyof RecordMeta> {
+  const { id: _id, createdAt: _created, updatedAt: _updated, deletedAt: _deleted, ...content } = record
+  return content
+}
+
 export function emptyMentee(): MenteeFields {
   return {
     givenName: '',

@@ -1,4 +1,4 @@
-import type { Appointment, AppointmentFields, ChecklistItem, ChecklistItemFields } from '@/shared/records'
+import { contentOf, type Appointment, type AppointmentFields, type ChecklistItem, type ChecklistItemFields } from '@/shared/records'
 import { validateAppointment, validateChecklistItem } from '@/shared/validation'
 import { CHECKLIST_TEMPLATES } from '@/shared/vocabulary'
 import { getDatabase } from '../db'
@@ -83,8 +83,7 @@ export async function setChecklistItemDone(id: string, done: boolean): Promise<C
   return inWriteTransaction(async (ops) => {
     const item = await getDatabase().checklistItems.get(id)
     if (!isLive(item)) throw new ValidationFailed({ _: { key: 'gone' } })
-    const { id: _id, createdAt: _c, updatedAt: _u, deletedAt: _d, ...content } = item
-    return ops.put('checklistItems', id, { ...content, done })
+    return ops.put('checklistItems', id, { ...contentOf(item), done })
   })
 }
 
