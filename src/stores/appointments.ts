@@ -1,16 +1,18 @@
 import { defineStore } from 'pinia'
 import { shallowRef } from 'vue'
 import {
-  addChecklistItem,
   createAppointment,
   deleteAppointment,
-  deleteChecklistItem,
   getAppointment,
   listAppointmentsOf,
-  listChecklist,
-  setChecklistItemDone,
   updateAppointment,
 } from '@/db/repositories/appointments'
+import {
+  addChecklistItem,
+  deleteChecklistItem,
+  listChecklist,
+  setChecklistItemDone,
+} from '@/db/repositories/checklistItems'
 import type { Appointment, AppointmentFields, ChecklistItem } from '@/shared/records'
 
 export const useAppointmentsStore = defineStore('appointments', () => {

@@ -5,7 +5,8 @@ import { StorageError, ValidationFailed } from '@/db/errors'
 import { pendingEntries } from '@/db/outbox'
 import { createMentee, deleteMentee, getMentee, listMentees, updateMentee } from '@/db/repositories/mentees'
 import { saveNote } from '@/db/repositories/notes'
-import { createAppointment, listChecklist, setChecklistItemDone } from '@/db/repositories/appointments'
+import { createAppointment } from '@/db/repositories/appointments'
+import { listChecklist, setChecklistItemDone } from '@/db/repositories/checklistItems'
 import { fictionalMentee, freshDatabase } from './helpers'
 
 let db: LotseDatabase

@@ -1,10 +1,9 @@
-import { contentOf, type Appointment, type AppointmentFields, type ChecklistItem, type ChecklistItemFields } from '@/shared/records'
-import { validateAppointment, validateChecklistItem } from '@/shared/validation'
+import type { Appointment, AppointmentFields } from '@/shared/records'
+import { validateAppointment } from '@/shared/validation'
 import { CHECKLIST_TEMPLATES } from '@/shared/vocabulary'
 import { getDatabase } from '../db'
-import { guarded } from '../errors'
+import { guarded, ValidationFailed } from '../errors'
 import { inWriteTransaction, newId } from '../outbox'
-import { ValidationFailed } from '../errors'
 import { isLive } from './common'
 
 export async function getAppointment(id: string): Promise<Appointment | undefined> {
@@ -57,36 +56,4 @@ export async function deleteAppointment(id: string): Promise<void> {
     for (const itemId of items) await ops.remove('checklistItems', itemId)
     await ops.remove('appointments', id)
   })
-}
-
-export async function listChecklist(appointmentId: string): Promise<ChecklistItem[]> {
-  const items = await guarded(() => getDatabase().checklistItems.where('appointmentId').equals(appointmentId).toArray())
-  return items.filter(isLive).sort((a, b) => a.position - b.position)
-}
-
-export async function addChecklistItem(appointmentId: string, label: string): Promise<ChecklistItem> {
-  const existing = await listChecklist(appointmentId)
-  const fields: ChecklistItemFields = {
-    appointmentId,
-    templateKey: null,
-    label,
-    done: false,
-    position: existing.reduce((max, item) => Math.max(max, item.position + 1), 0),
-  }
-  const checked = validateChecklistItem(fields)
-  if (!checked.ok) throw new ValidationFailed(checked.errors)
-  return inWriteTransaction((ops) => ops.put('checklistItems', newId(), checked.value))
-}
-
-/** Ticks one item. Only `done` is recorded as changed, so two devices ticking different items both win. */
-export async function setChecklistItemDone(id: string, done: boolean): Promise<ChecklistItem> {
-  return inWriteTransaction(async (ops) => {
-    const item = await getDatabase().checklistItems.get(id)
-    if (!isLive(item)) throw new ValidationFailed({ _: { key: 'gone' } })
-    return ops.put('checklistItems', id, { ...contentOf(item), done })
-  })
-}
-
-export async function deleteChecklistItem(id: string): Promise<void> {
-  await inWriteTransaction((ops) => ops.remove('checklistItems', id))
 }

@@ -1,9 +1,8 @@
 import type { Mentee, MenteeFields } from '@/shared/records'
 import { validateMentee } from '@/shared/validation'
 import { getDatabase } from '../db'
-import { guarded } from '../errors'
+import { guarded, ValidationFailed } from '../errors'
 import { inWriteTransaction, newId } from '../outbox'
-import { ValidationFailed } from '../errors'
 import { isLive } from './common'
 
 export async function getMentee(id: string): Promise<Mentee | undefined> {

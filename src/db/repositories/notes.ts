@@ -1,9 +1,8 @@
 import type { Note, NoteFields } from '@/shared/records'
 import { validateNote } from '@/shared/validation'
 import { getDatabase } from '../db'
-import { guarded } from '../errors'
+import { guarded, ValidationFailed } from '../errors'
 import { inWriteTransaction, newId } from '../outbox'
-import { ValidationFailed } from '../errors'
 import { isLive } from './common'
 
 /** A mentee's notes, newest first. */
