@@ -13,7 +13,7 @@ import {
   SCHOOL_QUALIFICATIONS,
   STAGES,
 } from './vocabulary'
-import type { AppointmentFields, ChecklistItemFields, MenteeFields, NoteFields } from './records'
+import type { AppointmentFields, ChecklistItemFields, MenteeFields, NoteFields, SyncedTable } from './records'
 
 /**
  * Validation shared by the app and the endpoint. Messages are i18n keys under `validation.`,
@@ -54,41 +54,43 @@ function inYearRange(isoDate: string): boolean {
 
 const requiredName = v.pipe(v.string(), v.trim(), v.maxLength(LIMITS.name, 'tooLong'))
 
+const menteeFields = {
+  givenName: requiredName,
+  familyName: requiredName,
+  phone: v.pipe(text(LIMITS.phone), v.regex(/^[+()\d\s/.-]*$/, 'invalidPhone')),
+  email: v.pipe(text(LIMITS.email), v.check((s) => s === '' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s), 'invalidEmail')),
+  languages: list(v.pipe(v.string(), v.regex(/^[a-z]{2,3}$/, 'invalidChoice'))),
+  germanLevel: v.nullable(picklist(GERMAN_LEVELS)),
+  germanLevelHistory: list(
+    v.object({
+      level: picklist(GERMAN_LEVELS),
+      date: v.pipe(v.string(), v.check(isIsoDate, 'invalidDate'), v.check(inYearRange, 'yearOutOfRange')),
+    }),
+  ),
+  countryOfOrigin: v.pipe(v.string(), v.regex(/^([A-Z]{2})?$/, 'invalidChoice')),
+  arrivalDate: optionalDate,
+  residenceStatus: v.nullable(picklist(RESIDENCE_STATUSES)),
+  permitExpiry: optionalDate,
+  school: text(LIMITS.shortText),
+  schoolClass: text(LIMITS.shortText),
+  expectedLeavingDate: optionalDate,
+  schoolQualification: v.nullable(picklist(SCHOOL_QUALIFICATIONS)),
+  foreignQualifications: text(LIMITS.longText),
+  recognitionStatus: v.nullable(picklist(RECOGNITION_STATUSES)),
+  goals: list(picklist(GOALS)),
+  barriers: list(picklist(BARRIERS)),
+  stage: picklist(STAGES),
+  followOnOffer: v.nullable(v.boolean()),
+  tags: list(v.pipe(v.string(), v.trim(), v.minLength(1, 'required'), v.maxLength(LIMITS.shortText, 'tooLong'))),
+  assignedCoach: text(LIMITS.name),
+  assignedPate: text(LIMITS.name),
+  consentDate: optionalDate,
+  consentPurposes: list(picklist(CONSENT_PURPOSES)),
+  consentLanguage: v.pipe(v.string(), v.maxLength(10, 'tooLong')),
+}
+
 export const menteeSchema = v.pipe(
-  v.object({
-    givenName: requiredName,
-    familyName: requiredName,
-    phone: v.pipe(text(LIMITS.phone), v.regex(/^[+()\d\s/.-]*$/, 'invalidPhone')),
-    email: v.pipe(text(LIMITS.email), v.check((s) => s === '' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s), 'invalidEmail')),
-    languages: list(v.pipe(v.string(), v.regex(/^[a-z]{2,3}$/, 'invalidChoice'))),
-    germanLevel: v.nullable(picklist(GERMAN_LEVELS)),
-    germanLevelHistory: list(
-      v.object({
-        level: picklist(GERMAN_LEVELS),
-        date: v.pipe(v.string(), v.check(isIsoDate, 'invalidDate'), v.check(inYearRange, 'yearOutOfRange')),
-      }),
-    ),
-    countryOfOrigin: v.pipe(v.string(), v.regex(/^([A-Z]{2})?$/, 'invalidChoice')),
-    arrivalDate: optionalDate,
-    residenceStatus: v.nullable(picklist(RESIDENCE_STATUSES)),
-    permitExpiry: optionalDate,
-    school: text(LIMITS.shortText),
-    schoolClass: text(LIMITS.shortText),
-    expectedLeavingDate: optionalDate,
-    schoolQualification: v.nullable(picklist(SCHOOL_QUALIFICATIONS)),
-    foreignQualifications: text(LIMITS.longText),
-    recognitionStatus: v.nullable(picklist(RECOGNITION_STATUSES)),
-    goals: list(picklist(GOALS)),
-    barriers: list(picklist(BARRIERS)),
-    stage: picklist(STAGES),
-    followOnOffer: v.nullable(v.boolean()),
-    tags: list(v.pipe(v.string(), v.trim(), v.minLength(1, 'required'), v.maxLength(LIMITS.shortText, 'tooLong'))),
-    assignedCoach: text(LIMITS.name),
-    assignedPate: text(LIMITS.name),
-    consentDate: optionalDate,
-    consentPurposes: list(picklist(CONSENT_PURPOSES)),
-    consentLanguage: v.pipe(v.string(), v.maxLength(10, 'tooLong')),
-  }),
+  v.object(menteeFields),
   v.forward(
     v.check((m) => m.givenName !== '' || m.familyName !== '', 'nameRequired'),
     ['givenName'],
@@ -103,24 +105,26 @@ export const menteeSchema = v.pipe(
   ),
 )
 
+const noteFields = {
+  menteeId: v.pipe(v.string(), v.uuid('invalid')),
+  date: v.pipe(v.string(), v.minLength(1, 'required'), v.check(isIsoDate, 'invalidDate'), v.check(inYearRange, 'yearOutOfRange')),
+  kind: picklist(NOTE_KINDS),
+  text: v.pipe(v.string(), v.maxLength(LIMITS.longText, 'tooLong'), v.check((s) => s.trim() !== '', 'required')),
+  topics: list(v.pipe(v.string(), v.trim(), v.minLength(1, 'required'), v.maxLength(LIMITS.shortText, 'tooLong'))),
+  followUpText: text(LIMITS.shortText),
+  followUpDue: optionalDate,
+  followUpDone: v.boolean(),
+}
+
 export const noteSchema = v.pipe(
-  v.object({
-    menteeId: v.pipe(v.string(), v.uuid('invalid')),
-    date: v.pipe(v.string(), v.minLength(1, 'required'), v.check(isIsoDate, 'invalidDate'), v.check(inYearRange, 'yearOutOfRange')),
-    kind: picklist(NOTE_KINDS),
-    text: v.pipe(v.string(), v.maxLength(LIMITS.longText, 'tooLong'), v.check((s) => s.trim() !== '', 'required')),
-    topics: list(v.pipe(v.string(), v.trim(), v.minLength(1, 'required'), v.maxLength(LIMITS.shortText, 'tooLong'))),
-    followUpText: text(LIMITS.shortText),
-    followUpDue: optionalDate,
-    followUpDone: v.boolean(),
-  }),
+  v.object(noteFields),
   v.forward(
     v.check((n) => n.followUpText.trim() === '' || n.followUpDue !== '', 'followUpNeedsDate'),
     ['followUpDue'],
   ),
 )
 
-export const appointmentSchema = v.object({
+const appointmentFields = {
   menteeId: v.pipe(v.string(), v.uuid('invalid')),
   startsAt: v.pipe(
     v.string(),
@@ -132,16 +136,20 @@ export const appointmentSchema = v.object({
   type: picklist(APPOINTMENT_TYPES),
   companion: text(LIMITS.name),
   outcome: text(LIMITS.longText),
-})
+}
+
+export const appointmentSchema = v.object(appointmentFields)
+
+const checklistItemFields = {
+  appointmentId: v.pipe(v.string(), v.uuid('invalid')),
+  templateKey: v.nullable(picklist(CHECKLIST_ITEM_KEYS)),
+  label: v.pipe(v.string(), v.trim(), v.maxLength(LIMITS.shortText, 'tooLong')),
+  done: v.boolean(),
+  position: v.pipe(v.number(), v.integer('invalid'), v.minValue(0, 'invalid')),
+}
 
 export const checklistItemSchema = v.pipe(
-  v.object({
-    appointmentId: v.pipe(v.string(), v.uuid('invalid')),
-    templateKey: v.nullable(picklist(CHECKLIST_ITEM_KEYS)),
-    label: v.pipe(v.string(), v.trim(), v.maxLength(LIMITS.shortText, 'tooLong')),
-    done: v.boolean(),
-    position: v.pipe(v.number(), v.integer('invalid'), v.minValue(0, 'invalid')),
-  }),
+  v.object(checklistItemFields),
   v.forward(
     v.check((item) => item.templateKey !== null || item.label !== '', 'required'),
     ['label'],
@@ -178,3 +186,34 @@ export const validateAppointment = (input: AppointmentFields): ValidationResult<
   validate(appointmentSchema, input)
 export const validateChecklistItem = (input: ChecklistItemFields): ValidationResult<ChecklistItemFields> =>
   validate(checklistItemSchema, input)
+
+const FIELD_SCHEMAS: Record<SyncedTable, Record<string, v.GenericSchema>> = {
+  mentees: menteeFields,
+  notes: noteFields,
+  appointments: appointmentFields,
+  checklistItems: checklistItemFields,
+}
+
+/**
+ * Checks the fields of one synced write, which may be any subset of a table's fields. Returns the
+ * cleaned values, or the first field that is unknown or invalid with its message key. Checks that
+ * need the whole record (a leaving date after the arrival) belong to the app's forms.
+ */
+export function validateFields(
+  table: SyncedTable,
+  fields: Record<string, unknown>,
+): { ok: true; value: Record<string, unknown> } | { ok: false; field: string; error: FieldError } {
+  const schemas = FIELD_SCHEMAS[table]
+  const value: Record<string, unknown> = {}
+  for (const [field, raw] of Object.entries(fields)) {
+    const schema = Object.hasOwn(schemas, field) ? schemas[field] : undefined
+    if (!schema) return { ok: false, field, error: { key: 'unknownField' } }
+    const result = v.safeParse(schema, raw, { abortPipeEarly: true })
+    if (!result.success) {
+      const error = toFieldErrors(result.issues.map((issue) => ({ ...issue, path: undefined })))._
+      return { ok: false, field, error: error ?? { key: 'invalid' } }
+    }
+    value[field] = result.output
+  }
+  return { ok: true, value }
+}

@@ -1,0 +1,138 @@
+/**
+ * The sync protocol v1 between the app and a municipal endpoint: message shapes, and which
+ * fields of which table may travel. Both the app and the endpoint import this file.
+ */
+import type { SyncedTable } from './records'
+
+export const PROTOCOL_SCHEMA_VERSION = 1
+export const MAX_PUSH_BATCH = 200
+export const MAX_PULL_LIMIT = 1000
+export const MAX_BODY_BYTES = 10 * 1024 * 1024
+/** Stamps further ahead of the server's clock than this are clamped to the server's time. */
+export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
+
+export const ROLES = ['coordinator', 'coach', 'pate', 'guide'] as const
+export type Role = (typeof ROLES)[number]
+
+/** The content fields of each synced table, as they travel (camelCase, as in `records.ts`). */
+export const TABLE_FIELDS: Record<SyncedTable, readonly string[]> = {
+  mentees: [
+    'givenName', 'familyName', 'phone', 'email', 'languages', 'germanLevel', 'germanLevelHistory',
+    'countryOfOrigin', 'arrivalDate', 'residenceStatus', 'permitExpiry', 'school', 'schoolClass',
+    'expectedLeavingDate', 'schoolQualification', 'foreignQualifications', 'recognitionStatus',
+    'goals', 'barriers', 'stage', 'followOnOffer', 'tags', 'assignedCoach', 'assignedPate',
+    'consentDate', 'consentPurposes', 'consentLanguage',
+  ],
+  notes: ['menteeId', 'date', 'kind', 'text', 'topics', 'followUpText', 'followUpDue', 'followUpDone'],
+  appointments: ['menteeId', 'startsAt', 'place', 'type', 'companion', 'outcome'],
+  checklistItems: ['appointmentId', 'templateKey', 'label', 'done', 'position'],
+}
+
+/** Fields a Pate receives and may write only where a coach shared the mentee's sensitive data. */
+export const SENSITIVE_FIELDS: Partial<Record<SyncedTable, readonly string[]>> = {
+  mentees: ['residenceStatus', 'permitExpiry'],
+}
+
+/** Fields that tie a record to its parent; set on creation and never moved to another parent. */
+export const PARENT_FIELD: Partial<Record<SyncedTable, string>> = {
+  notes: 'menteeId',
+  appointments: 'menteeId',
+  checklistItems: 'appointmentId',
+}
+
+export interface User {
+  id: string
+  username: string
+  displayName: string
+  role: Role
+  teamId: string | null
+}
+
+export interface SessionRequest {
+  username: string
+  password: string
+  deviceName: string
+}
+
+export interface SessionResponse {
+  token: string
+  deviceId: string
+  user: User
+  serverTime: string
+}
+
+export type Mutation =
+  | { seq: number; table: SyncedTable; id: string; op: 'upsert'; fields: Record<string, unknown>; hlc: string }
+  | { seq: number; table: SyncedTable; id: string; op: 'delete'; hlc: string }
+
+export interface PushRequest {
+  deviceId: string
+  schemaVersion: number
+  mutations: Mutation[]
+}
+
+export type MutationStatus = 'applied' | 'superseded' | 'duplicate' | 'rejected'
+export type RejectionReason = 'forbidden' | 'invalid' | 'deleted'
+
+export interface MutationResult {
+  seq: number
+  status: MutationStatus
+  /** For `superseded`: the fields whose value lost to a newer one (the rest were written). */
+  fields?: string[]
+  reason?: RejectionReason
+  detail?: string
+}
+
+export interface PushResponse {
+  ackSeq: number
+  results: MutationResult[]
+  serverTime: string
+}
+
+export type Change =
+  | { table: SyncedTable; id: string; op: 'upsert'; fields: Record<string, unknown>; hlc: Record<string, string> }
+  | { table: SyncedTable; id: string; op: 'delete' | 'evict' }
+
+export interface PullResponse {
+  changes: Change[]
+  cursor: string
+  hasMore: boolean
+  serverTime: string
+}
+
+export interface ConflictEntry {
+  id: string
+  table: SyncedTable
+  recordId: string
+  field: string
+  /** The value that lost, as it was written. */
+  value: unknown
+  hlc: string
+  /** Who wrote the value that lost, and who wrote the one that won. */
+  lostBy: { userId: string; displayName: string }
+  wonBy: { userId: string; displayName: string } | null
+  at: string
+}
+
+export interface ConflictsResponse {
+  conflicts: ConflictEntry[]
+  serverTime: string
+}
+
+export type ErrorCode =
+  | 'invalid_credentials'
+  | 'too_many_requests'
+  | 'unauthorized'
+  | 'device_revoked'
+  | 'bad_request'
+  | 'upgrade_required'
+  | 'reset_required'
+  | 'payload_too_large'
+  | 'forbidden'
+  | 'not_found'
+  | 'internal_error'
+
+export interface ErrorResponse {
+  error: ErrorCode
+  message?: string
+}
