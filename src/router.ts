@@ -1,4 +1,5 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { useSyncStore } from './stores/sync'
 import TodayView from './views/TodayView.vue'
 
 /** Today is in the first bundle; every other screen loads when first opened (and is precached). */
@@ -22,13 +23,21 @@ export const routes: RouteRecordRaw[] = [
     props: true,
   },
   { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue') },
+  { path: '/sync', name: 'sync', component: () => import('./views/SyncView.vue') },
+  { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
 ]
 
 export function createAppRouter() {
-  return createRouter({
+  const router = createRouter({
     history: createWebHistory(),
     routes,
     scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
   })
+  // Signing in needs the network once; after that the stored session opens the app offline.
+  router.beforeEach((to) => {
+    if (to.meta.public || useSyncStore().session) return true
+    return { name: 'login', query: to.fullPath === '/' ? {} : { next: to.fullPath } }
+  })
+  return router
 }

@@ -12,6 +12,11 @@ export function useFormat() {
     date: new Intl.DateTimeFormat(tag.value, { dateStyle: 'medium' }),
     longDate: new Intl.DateTimeFormat(tag.value, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }),
     dateTime: new Intl.DateTimeFormat(tag.value, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }),
+    time: new Intl.DateTimeFormat(tag.value, { hour: '2-digit', minute: '2-digit' }),
+    moment: new Intl.DateTimeFormat(tag.value, { weekday: 'long', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }),
+    minutes: new Intl.NumberFormat(tag.value, { style: 'unit', unit: 'minute', unitDisplay: 'long' }),
+    hours: new Intl.NumberFormat(tag.value, { style: 'unit', unit: 'hour', unitDisplay: 'long' }),
+    days: new Intl.NumberFormat(tag.value, { style: 'unit', unit: 'day', unitDisplay: 'long' }),
     relative: new Intl.RelativeTimeFormat(tag.value, { numeric: 'auto' }),
     bytes: new Intl.NumberFormat(tag.value, { style: 'unit', unit: 'megabyte', maximumFractionDigits: 1 }),
     number: new Intl.NumberFormat(tag.value),
@@ -24,6 +29,17 @@ export function useFormat() {
     formatLongDate: (isoDate: string) => formatters.value.longDate.format(parseIsoDate(isoDate)),
     formatDateTime: (local: string) => (local ? formatters.value.dateTime.format(parseLocalDateTime(local)) : ''),
     formatInDays: (days: number) => formatters.value.relative.format(days, 'day'),
+    /** A clock time of an epoch-ms moment (today's sync, say). */
+    formatTime: (epochMs: number) => formatters.value.time.format(epochMs),
+    /** Weekday, date and time of an epoch-ms moment or ISO string. */
+    formatMoment: (moment: number | string) => formatters.value.moment.format(new Date(moment)),
+    /** How long something has been waiting, in the largest whole unit. */
+    formatAge: (ms: number) => {
+      const minutes = Math.max(0, Math.floor(ms / 60_000))
+      if (minutes < 60) return formatters.value.minutes.format(minutes)
+      if (minutes < 48 * 60) return formatters.value.hours.format(Math.floor(minutes / 60))
+      return formatters.value.days.format(Math.floor(minutes / (24 * 60)))
+    },
     formatMegabytes: (bytes: number) => formatters.value.bytes.format(bytes / 1_000_000),
     formatNumber: (value: number) => formatters.value.number.format(value),
     languageName: (code: string) => formatters.value.languages.of(code) ?? code,

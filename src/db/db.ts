@@ -1,4 +1,5 @@
 import { Dexie, type EntityTable } from 'dexie'
+import { formatStamp } from '@/shared/hlc'
 import type { Appointment, ChecklistItem, Mentee, Note, SyncedTable } from '@/shared/records'
 
 /** One local change waiting to be pushed to the municipal endpoint. */
@@ -10,6 +11,20 @@ export interface OutboxEntry {
   /** The changed fields and their new values (empty for a delete). */
   fields: Record<string, unknown>
   /** Epoch milliseconds of the local write. */
+  at: number
+  /** Hybrid logical clock stamp of the write: decides which write wins a conflict. */
+  hlc: string
+}
+
+/** A change the endpoint refused, kept until the user has seen why. */
+export interface Rejection {
+  id?: number
+  table: SyncedTable
+  recordId: string
+  op: 'upsert' | 'delete'
+  fields: Record<string, unknown>
+  reason: 'forbidden' | 'invalid' | 'deleted'
+  detail?: string
   at: number
 }
 
@@ -33,6 +48,7 @@ export type LotseDatabase = Dexie & {
   outbox: EntityTable<OutboxEntry, 'seq'>
   drafts: EntityTable<Draft, 'key'>
   settings: EntityTable<Setting, 'key'>
+  rejections: EntityTable<Rejection, 'id'>
 }
 
 export const DATABASE_NAME = 'lotse'
@@ -52,6 +68,19 @@ export function defineSchema(db: Dexie): void {
     drafts: 'key',
     settings: 'key',
   })
+  // v2, sync: outbox entries carry the clock stamp of their write; refused changes are kept.
+  db.version(2)
+    .stores({ rejections: '++id, at' })
+    .upgrade(async (tx) => {
+      const node = `upgrade-${crypto.randomUUID()}`
+      let counter = 0
+      await tx
+        .table<OutboxEntry, number>('outbox')
+        .toCollection()
+        .modify((entry) => {
+          entry.hlc ??= formatStamp({ millis: entry.at, counter: counter++ % 100_000, node })
+        })
+    })
 }
 
 export function openDatabase(name = DATABASE_NAME): LotseDatabase {
@@ -71,4 +100,13 @@ export function getDatabase(): LotseDatabase {
 /** For tests: use a fresh database (e.g. one per test on fake-indexeddb). */
 export function useDatabase(db: LotseDatabase): void {
   current = db
+}
+
+/** Removes every local record, change and setting of this device, and starts an empty database. */
+export async function deleteLocalDatabase(): Promise<void> {
+  const db = getDatabase()
+  const name = db.name
+  db.close()
+  await Dexie.delete(name)
+  current = openDatabase(name)
 }

@@ -1,5 +1,6 @@
 import type { Table } from 'dexie'
 import type { RecordMeta, RecordsByTable, SyncedTable } from '@/shared/records'
+import { loadLocalClock, rememberStamp } from './clock'
 import { getDatabase, type OutboxEntry } from './db'
 import { guarded, StorageError } from './errors'
 
@@ -32,6 +33,7 @@ async function putWithOutbox<T extends SyncedTable>(
   id: string,
   content: Content<T>,
   now: number,
+  stamp: () => string,
 ): Promise<RecordsByTable[T]> {
   const existing = await syncedTable(table).get(id)
   if (existing?.deletedAt) throw new StorageError('notFound')
@@ -45,30 +47,48 @@ async function putWithOutbox<T extends SyncedTable>(
   } as RecordsByTable[T]
   if (Object.keys(fields).length === 0) return record
   await syncedTable(table).put(record)
-  await getDatabase().outbox.add({ table, recordId: id, op: 'upsert', fields, at: now } satisfies OutboxEntry)
+  await getDatabase().outbox.add({ table, recordId: id, op: 'upsert', fields, at: now, hlc: stamp() } satisfies OutboxEntry)
   return record
 }
 
 /** Marks a record deleted (a tombstone stays for sync) and records the deletion. */
-async function tombstoneWithOutbox(table: SyncedTable, id: string, now: number): Promise<void> {
+async function tombstoneWithOutbox(table: SyncedTable, id: string, now: number, stamp: () => string): Promise<void> {
   const existing = await syncedTable(table).get(id)
   if (!existing || existing.deletedAt) return
   await syncedTable(table).update(id, { deletedAt: now, updatedAt: now })
-  await getDatabase().outbox.add({ table, recordId: id, op: 'delete', fields: {}, at: now })
+  await getDatabase().outbox.add({ table, recordId: id, op: 'delete', fields: {}, at: now, hlc: stamp() })
+}
+
+type LocalWriteListener = () => void
+const localWriteListeners = new Set<LocalWriteListener>()
+
+/** Called after every committed local write (sync uses it to push soon after). */
+export function onLocalWrite(listener: LocalWriteListener): () => void {
+  localWriteListeners.add(listener)
+  return () => localWriteListeners.delete(listener)
 }
 
 /** A read-write transaction over every synced table and the outbox. */
-export function inWriteTransaction<R>(work: (ops: WriteOps) => Promise<R>): Promise<R> {
+export async function inWriteTransaction<R>(work: (ops: WriteOps) => Promise<R>): Promise<R> {
   const db = getDatabase()
   const now = Date.now()
-  return guarded(() =>
-    db.transaction('rw', [db.mentees, db.notes, db.appointments, db.checklistItems, db.outbox], () =>
-      work({
-        put: (table, id, content) => putWithOutbox(table, id, content, now),
-        remove: (table, id) => tombstoneWithOutbox(table, id, now),
-      }),
-    ),
+  const clock = await guarded(() => loadLocalClock())
+  // Few awaits per write inside the transaction: IndexedDB commits a transaction that has no
+  // request pending, and test doubles check that on every microtask.
+  const result = await guarded(() =>
+    db.transaction('rw', [db.mentees, db.notes, db.appointments, db.checklistItems, db.outbox, db.settings], async () => {
+      let lastStamp: string | undefined
+      const stamp = () => (lastStamp = clock.now())
+      const outcome = await work({
+        put: (table, id, content) => putWithOutbox(table, id, content, now, stamp),
+        remove: (table, id) => tombstoneWithOutbox(table, id, now, stamp),
+      })
+      if (lastStamp) await rememberStamp(lastStamp)
+      return outcome
+    }),
   )
+  for (const listener of localWriteListeners) listener()
+  return result
 }
 
 export interface WriteOps {

@@ -145,6 +145,17 @@ export function emptyMentee(): MenteeFields {
   }
 }
 
+/** The content of a record nobody has filled in yet: what a partial sync upsert starts from. */
+export function emptyContent<T extends SyncedTable>(table: T): Omit<RecordsByTable[T], keyof RecordMeta> {
+  const empty: { [K in SyncedTable]: Omit<RecordsByTable[K], keyof RecordMeta> } = {
+    mentees: emptyMentee(),
+    notes: { menteeId: '', date: '', kind: 'other', text: '', topics: [], followUpText: '', followUpDue: '', followUpDone: false },
+    appointments: { menteeId: '', startsAt: '', place: '', type: 'other', companion: '', outcome: '' },
+    checklistItems: { appointmentId: '', templateKey: null, label: '', done: false, position: 0 },
+  }
+  return empty[table]
+}
+
 export function menteeDisplayName(m: Pick<MenteeFields, 'givenName' | 'familyName'>): string {
   return [m.givenName, m.familyName].filter((part) => part.trim()).join(' ')
 }

@@ -2,6 +2,8 @@ import { readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { directionOf, pickInitialLocale, pluralCategoriesOf, SUPPORTED_LOCALES } from '@/i18n'
+import { ROLES, TABLE_FIELDS } from '@/shared/protocol'
+import { SYNCED_TABLES } from '@/shared/records'
 import * as vocabulary from '@/shared/vocabulary'
 
 const root = join(import.meta.dirname, '../..')
@@ -77,6 +79,8 @@ describe('locales', () => {
       ['appointmentType', vocabulary.APPOINTMENT_TYPES],
       ['checklist.items', vocabulary.CHECKLIST_ITEM_KEYS],
       ['language.native', SUPPORTED_LOCALES],
+      ['roles', ROLES],
+      ...SYNCED_TABLES.map((table): [string, readonly string[]] => [`fieldNames.${table}`, TABLE_FIELDS[table]]),
     ]
     const missing = lists.flatMap(([prefix, values]) => values.map((v) => `${prefix}.${v}`)).filter((k) => !source.has(k))
     expect(missing).toEqual([])

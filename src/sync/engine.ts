@@ -1,0 +1,111 @@
+import {
+  applyPulledPage,
+  forgetCursor,
+  nextOutboxBatch,
+  observeServerTime,
+  readCursor,
+  removeRecordsNotIn,
+  saveLastSyncAt,
+  settleOutbox,
+} from '@/db/sync-store'
+import type { OutboxEntry } from '@/db/db'
+import { MAX_PUSH_BATCH, PROTOCOL_SCHEMA_VERSION, type Mutation, type MutationResult } from '@/shared/protocol'
+import { SYNCED_TABLES, type SyncedTable } from '@/shared/records'
+import { EndpointError, type SyncClient } from './client'
+
+export const PULL_PAGE_SIZE = 500
+
+export interface SyncReport {
+  pushed: number
+  refused: number
+  superseded: { table: SyncedTable; recordId: string; fields: string[] }[]
+  pulled: number
+  /** Tables that received changes, so the screens showing them can refresh. */
+  changedTables: Set<SyncedTable>
+}
+
+function toMutation(entry: OutboxEntry): Mutation {
+  const seq = entry.seq ?? 0
+  return entry.op === 'delete'
+    ? { seq, table: entry.table, id: entry.recordId, op: 'delete', hlc: entry.hlc }
+    : { seq, table: entry.table, id: entry.recordId, op: 'upsert', fields: entry.fields, hlc: entry.hlc }
+}
+
+/** Pushes the whole outbox in batches, oldest first; a batch sent twice is applied once. */
+async function pushAll(client: SyncClient, deviceId: string, report: SyncReport): Promise<void> {
+  for (;;) {
+    const batch = await nextOutboxBatch(MAX_PUSH_BATCH)
+    if (batch.length === 0) return
+    const response = await client.push({
+      deviceId,
+      schemaVersion: PROTOCOL_SCHEMA_VERSION,
+      mutations: batch.map(toMutation),
+    })
+    await observeServerTime(response.serverTime)
+    const bySeq = new Map<number, MutationResult>(response.results.map((r) => [r.seq, r]))
+    const acknowledged: number[] = []
+    const refused: Parameters<typeof settleOutbox>[1] = []
+    for (const entry of batch) {
+      const seq = entry.seq ?? 0
+      const result = bySeq.get(seq)
+      if (result?.status === 'rejected') {
+        refused.push({ entry, rejection: { reason: result.reason ?? 'invalid', detail: result.detail } })
+      } else if (result || seq <= response.ackSeq) {
+        acknowledged.push(seq)
+        if (result?.status === 'superseded' && result.fields?.length) {
+          report.superseded.push({ table: entry.table, recordId: entry.recordId, fields: result.fields })
+        }
+      }
+    }
+    if (acknowledged.length + refused.length === 0) {
+      // The endpoint answered without settling anything: stop rather than loop on the same batch.
+      throw new EndpointError(502, undefined, undefined)
+    }
+    await settleOutbox(acknowledged, refused)
+    report.pushed += acknowledged.length
+    report.refused += refused.length
+  }
+}
+
+/** Pulls pages until the endpoint has nothing more; each page is applied with its cursor. */
+async function pullAll(client: SyncClient, report: SyncReport, seen?: Map<SyncedTable, Set<string>>): Promise<void> {
+  let cursor = seen ? undefined : await readCursor()
+  for (;;) {
+    const page = await client.pull(cursor, PULL_PAGE_SIZE)
+    await applyPulledPage(page.changes, page.cursor)
+    await observeServerTime(page.serverTime)
+    for (const change of page.changes) {
+      report.changedTables.add(change.table)
+      if (seen && change.op === 'upsert') {
+        const ids = seen.get(change.table) ?? new Set<string>()
+        ids.add(change.id)
+        seen.set(change.table, ids)
+      }
+      if (seen && change.op !== 'upsert') seen.get(change.table)?.delete(change.id)
+    }
+    report.pulled += page.changes.length
+    cursor = page.cursor
+    if (!page.hasMore) return
+  }
+}
+
+/**
+ * One full sync: push everything, then pull everything. When the endpoint no longer has the
+ * history behind our cursor, pull again from the start and drop what it no longer sends.
+ */
+export async function syncOnce(client: SyncClient, deviceId: string): Promise<SyncReport> {
+  const report: SyncReport = { pushed: 0, refused: 0, superseded: [], pulled: 0, changedTables: new Set() }
+  await pushAll(client, deviceId, report)
+  try {
+    await pullAll(client, report)
+  } catch (error) {
+    if (!(error instanceof EndpointError && error.code === 'reset_required')) throw error
+    await forgetCursor()
+    const seen = new Map<SyncedTable, Set<string>>()
+    await pullAll(client, report, seen)
+    await removeRecordsNotIn(seen)
+    for (const table of SYNCED_TABLES) report.changedTables.add(table)
+  }
+  await saveLastSyncAt(Date.now())
+  return report
+}

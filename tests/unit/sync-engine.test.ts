@@ -1,0 +1,135 @@
+import { beforeEach, describe, expect, it } from 'vitest'
+import type { LotseDatabase } from '@/db/db'
+import { createMentee, getMentee, updateMentee } from '@/db/repositories/mentees'
+import { applyPulledPage, listRejections, outboxSummary, readCursor, saveSession } from '@/db/sync-store'
+import type { Change, PullResponse, PushRequest, PushResponse } from '@/shared/protocol'
+import { EndpointError, type SyncClient } from '@/sync/client'
+import { syncOnce } from '@/sync/engine'
+import { fictionalMentee, freshDatabase } from './helpers'
+
+const serverTime = new Date().toISOString()
+const otherId = '0b8c7d5e-9f3a-4c2b-8e1d-6a7f5b4c3d2e'
+
+/** A scripted endpoint: answers pushes with the given statuses and serves prepared pull pages. */
+class ScriptedClient {
+  pushes: PushRequest[] = []
+  pullCursors: (string | undefined)[] = []
+  constructor(
+    private readonly pushStatus: (seq: number) => PushResponse['results'][number] = (seq) => ({ seq, status: 'applied' }),
+    private pages: PullResponse[] = [],
+    private readonly failFirstPullWith?: EndpointError,
+  ) {}
+  private failed = false
+  push(request: PushRequest): Promise<PushResponse> {
+    this.pushes.push(request)
+    const results = request.mutations.map((m) => this.pushStatus(m.seq))
+    return Promise.resolve({ ackSeq: Math.max(0, ...request.mutations.map((m) => m.seq)), results, serverTime })
+  }
+  pull(cursor: string | undefined): Promise<PullResponse> {
+    this.pullCursors.push(cursor)
+    if (this.failFirstPullWith && !this.failed) {
+      this.failed = true
+      return Promise.reject(this.failFirstPullWith)
+    }
+    const page = this.pages.shift() ?? { changes: [], cursor: cursor ?? 'c0', hasMore: false, serverTime }
+    return Promise.resolve(page)
+  }
+}
+const asClient = (client: ScriptedClient) => client as unknown as SyncClient
+
+let db: LotseDatabase
+beforeEach(async () => {
+  db = freshDatabase()
+  await saveSession({ token: 't', deviceId: 'd', user: { id: 'u', username: 'test', displayName: 'Test', role: 'coach', teamId: null } })
+})
+
+describe('push', () => {
+  it('sends the outbox in order with stamps and empties it when acknowledged', async () => {
+    const mentee = await createMentee(fictionalMentee())
+    await updateMentee(mentee.id, fictionalMentee({ phone: '+49 5261 000000' }))
+    const client = new ScriptedClient()
+    const report = await syncOnce(asClient(client), 'device-1')
+    expect(client.pushes).toHaveLength(1)
+    const [first, second] = client.pushes[0]!.mutations
+    expect(client.pushes[0]).toMatchObject({ deviceId: 'device-1', schemaVersion: 1 })
+    expect(first).toMatchObject({ table: 'mentees', id: mentee.id, op: 'upsert' })
+    expect(second).toMatchObject({ op: 'upsert', fields: { phone: '+49 5261 000000' } })
+    expect(second!.seq).toBeGreaterThan(first!.seq)
+    expect(second!.hlc > first!.hlc).toBe(true)
+    expect(report.pushed).toBe(2)
+    expect((await outboxSummary()).count).toBe(0)
+  })
+
+  it('pushes in batches of at most 200', async () => {
+    for (let i = 0; i < 450; i++) await db.outbox.add({ table: 'notes', recordId: crypto.randomUUID(), op: 'delete', fields: {}, at: i, hlc: `000000000000001:${String(i).padStart(5, '0')}:x` })
+    const client = new ScriptedClient()
+    await syncOnce(asClient(client), 'device-1')
+    expect(client.pushes.map((p) => p.mutations.length)).toEqual([200, 200, 50])
+  })
+
+  it('moves a refused change to the needs-attention list with its reason', async () => {
+    await createMentee(fictionalMentee())
+    const client = new ScriptedClient((seq) => ({ seq, status: 'rejected', reason: 'forbidden' }))
+    const report = await syncOnce(asClient(client), 'device-1')
+    expect(report.refused).toBe(1)
+    expect((await outboxSummary()).count).toBe(0)
+    const [rejection] = await listRejections()
+    expect(rejection).toMatchObject({ table: 'mentees', reason: 'forbidden', op: 'upsert' })
+    expect(rejection?.fields).toMatchObject({ givenName: 'Testperson' })
+  })
+})
+
+describe('pull', () => {
+  it('applies pulled changes but keeps fields that have an unsent local write', async () => {
+    const mentee = await createMentee(fictionalMentee())
+    const page: PullResponse = {
+      changes: [
+        { table: 'mentees', id: mentee.id, op: 'upsert', fields: { phone: '0000 pulled', germanLevel: 'B1' }, hlc: { phone: '1', germanLevel: '1' } },
+        { table: 'mentees', id: otherId, op: 'upsert', fields: { givenName: 'Zweite', familyName: 'Beispiel' }, hlc: { givenName: '1' } },
+      ] satisfies Change[],
+      cursor: 'c1',
+      hasMore: false,
+      serverTime,
+    }
+    await db.outbox.clear() // the creation was pushed earlier
+    // The phone was changed here and not pushed yet when the page arrives.
+    await updateMentee(mentee.id, fictionalMentee({ phone: '+49 1111' }))
+    await applyPulledPage(page.changes, page.cursor)
+    const local = await getMentee(mentee.id)
+    expect(local?.phone).toBe('+49 1111')
+    expect(local?.germanLevel).toBe('B1')
+    const other = await getMentee(otherId)
+    expect(other).toMatchObject({ givenName: 'Zweite', familyName: 'Beispiel', stage: 'firstContact', languages: [] })
+    expect(await readCursor()).toBe('c1')
+  })
+
+  it('follows hasMore page by page and removes evicted and deleted records', async () => {
+    const mentee = await createMentee(fictionalMentee())
+    const pages: PullResponse[] = [
+      { changes: [{ table: 'mentees', id: otherId, op: 'upsert', fields: { givenName: 'Weg' }, hlc: {} }], cursor: 'c1', hasMore: true, serverTime },
+      { changes: [{ table: 'mentees', id: otherId, op: 'evict' }, { table: 'mentees', id: mentee.id, op: 'delete' }], cursor: 'c2', hasMore: false, serverTime },
+    ]
+    const client = new ScriptedClient(undefined, pages)
+    await syncOnce(asClient(client), 'device-1')
+    expect(client.pullCursors).toEqual([undefined, 'c1'])
+    expect(await getMentee(otherId)).toBeUndefined()
+    expect(await getMentee(mentee.id)).toBeUndefined()
+    expect(await readCursor()).toBe('c2')
+  })
+
+  it('pulls from the start after reset_required and drops what the endpoint no longer sends', async () => {
+    const kept = await createMentee(fictionalMentee({ givenName: 'Bleibt' }))
+    await db.outbox.clear()
+    await db.mentees.put({ ...(await getMentee(kept.id))!, id: otherId, givenName: 'Verschwindet' })
+    await db.settings.put({ key: 'syncCursor', value: 'very-old' })
+    const pages: PullResponse[] = [
+      { changes: [{ table: 'mentees', id: kept.id, op: 'upsert', fields: { givenName: 'Bleibt' }, hlc: {} }], cursor: 'fresh', hasMore: false, serverTime },
+    ]
+    const client = new ScriptedClient(undefined, pages, new EndpointError(409, 'reset_required', undefined))
+    await syncOnce(asClient(client), 'device-1')
+    expect(client.pullCursors).toEqual(['very-old', undefined])
+    expect(await getMentee(kept.id)).toBeDefined()
+    expect(await getMentee(otherId)).toBeUndefined()
+    expect(await readCursor()).toBe('fresh')
+  })
+})
