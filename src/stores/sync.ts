@@ -127,7 +127,11 @@ export const useSyncStore = defineStore('sync', () => {
       const response = await client.signIn({ username, password, deviceName })
       const previous = session.value ?? (await readSession())
       // Another person's data must not stay on a device handed on to someone else.
-      if (previous && previous.user.id !== response.user.id) await deleteLocalDatabase()
+      if (previous && previous.user.id !== response.user.id) {
+        await deleteLocalDatabase()
+        await useMenteesStore().reload()
+        revision.value += 1
+      }
       const next: StoredSession = { token: response.token, deviceId: response.deviceId, user: response.user }
       await saveSession(next)
       session.value = next

@@ -1,9 +1,10 @@
 import { vi } from 'vitest'
 import { createPinia, setActivePinia, type Pinia } from 'pinia'
 import { createMemoryHistory, createRouter, type Router } from 'vue-router'
-import type { DOMWrapper, VueWrapper } from '@vue/test-utils'
+import { defineComponent, type Plugin } from 'vue'
+import { mount, type DOMWrapper, type VueWrapper } from '@vue/test-utils'
 import { openDatabase, useDatabase, type LotseDatabase } from '@/db/db'
-import { setLocale } from '@/i18n'
+import { i18n, setLocale } from '@/i18n'
 import { routes } from '@/router'
 import { emptyMentee, type ChecklistItem, type MenteeFields, type Note } from '@/shared/records'
 
@@ -102,4 +103,20 @@ export function failPuts(db: LotseDatabase, table: 'mentees', error: unknown, op
  */
 export function eventually<T>(assertion: () => T | Promise<T>, timeout = 5000): Promise<T> {
   return vi.waitFor(assertion, { timeout, interval: 20 })
+}
+
+/**
+ * Runs a composable inside the setup of a throwaway component (composables that call `useI18n()`
+ * or lifecycle hooks need one). Unmount the returned wrapper when done.
+ */
+export function withSetup<T>(composable: () => T, plugins: Plugin[] = [i18n]): { result: T; wrapper: VueWrapper } {
+  let result: T | undefined
+  const Host = defineComponent({
+    setup() {
+      result = composable()
+      return () => null
+    },
+  })
+  const wrapper = mount(Host, { global: { plugins } })
+  return { result: result as T, wrapper }
 }
