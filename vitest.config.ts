@@ -30,6 +30,8 @@ export default mergeConfig(
             name: 'server',
             environment: 'node',
             include: ['tests/server/**/*.test.ts'],
+            // PostgreSQL for the PostgreSQL half of the database tests (skipped loudly when none).
+            globalSetup: ['tests/setup/postgres.ts'],
           },
         },
         {

@@ -1,4 +1,5 @@
 // `npm start`: builds the web app when the build is missing or stale, then runs the server.
+// `npm run demo` (--demo): the same with a fictional demo municipality in its own data directory.
 // Plain Node on purpose: it must work right after `npm install`, before anything is compiled.
 import { spawn } from 'node:child_process'
 import { readFileSync, readdirSync, statSync } from 'node:fs'
@@ -63,9 +64,9 @@ function isBuildStale() {
  * stopping `npm start` also stops the server (and its graceful shutdown) instead of orphaning it.
  * Resolves with the exit code the wrapper should report.
  */
-function run(command, args) {
+function run(command, args, env = process.env) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { cwd: repoRoot, stdio: 'inherit' })
+    const child = spawn(command, args, { cwd: repoRoot, stdio: 'inherit', env })
     const relay = (signal) => {
       if (child.exitCode === null && child.signalCode === null) child.kill(signal)
     }
@@ -93,6 +94,20 @@ if (isBuildStale()) {
   }
 }
 
+/**
+ * The demo runs on PGlite in a data directory of its own (data/demo unless DATA_DIR is set), so
+ * fictional records never land in real data: a DATABASE_URL in the environment is ignored here.
+ */
+function serverEnvironment() {
+  if (!process.argv.includes('--demo')) return process.env
+  const { DATABASE_URL: _ignored, ...environment } = process.env
+  return {
+    ...environment,
+    LOTSE_DEMO: '1',
+    DATA_DIR: process.env.DATA_DIR?.trim() || path.join(repoRoot, 'data', 'demo'),
+  }
+}
+
 // tsx as a loader inside the server's own process (rather than the tsx CLI, which is a second
 // process) so relayed signals reach the server's graceful shutdown directly.
-process.exit(await run(process.execPath, ['--import', 'tsx', 'server/main.ts']))
+process.exit(await run(process.execPath, ['--import', 'tsx', 'server/main.ts'], serverEnvironment()))

@@ -4,7 +4,12 @@ import Fastify from 'fastify'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fastifyCompress from '@fastify/compress'
 import fastifyStatic from '@fastify/static'
+import type { ErrorCode, ErrorResponse } from '../src/shared/protocol'
+import type { Database } from './db/database'
+import './db/fastify'
 import { loggerOptions } from './logging'
+import { openApiRoutes } from './openapi'
+import syncApi from './routes/api'
 import healthRoutes from './routes/health'
 
 export interface BuildServerOptions {
@@ -12,6 +17,10 @@ export interface BuildServerOptions {
   distDir: string
   /** Request logging; off by default so tests and laptops stay quiet. */
   logger?: boolean
+  /** Opened (and migrated) by the caller, who also closes it: `app.close()` leaves it open. */
+  db?: Database
+  /** The server's clock (epoch ms); tests pass their own to move time without waiting. */
+  now?: () => number
 }
 
 /** Versioned prefix for every sync plugin in `server/routes/`. */
@@ -93,17 +102,14 @@ async function readIndexHtml(distDir: string): Promise<Buffer | undefined> {
   }
 }
 
-const CLIENT_ERROR_CODES: Readonly<Record<number, string>> = {
+// Clients switch on `error` (protocol.ts ErrorCode); a status without a code of its own (405, 415,
+// ...) is a malformed request as far as they are concerned.
+const CLIENT_ERROR_CODES: Readonly<Partial<Record<number, ErrorCode>>> = {
   400: 'bad_request',
   401: 'unauthorized',
   403: 'forbidden',
   404: 'not_found',
-  405: 'method_not_allowed',
-  406: 'not_acceptable',
-  409: 'conflict',
   413: 'payload_too_large',
-  415: 'unsupported_media_type',
-  422: 'unprocessable_entity',
   429: 'too_many_requests',
 }
 
@@ -117,11 +123,11 @@ function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyR
   if (statusCode >= 500) {
     request.log.error({ err: error }, 'request failed')
     // Internal messages can reveal paths or data; the log has the details.
-    return reply.code(statusCode).send({ error: 'internal_error' })
+    return reply.code(statusCode).send({ error: 'internal_error' } satisfies ErrorResponse)
   }
   return reply
     .code(statusCode)
-    .send({ error: CLIENT_ERROR_CODES[statusCode] ?? 'client_error', message: error.message })
+    .send({ error: CLIENT_ERROR_CODES[statusCode] ?? 'bad_request', message: error.message } satisfies ErrorResponse)
 }
 
 export async function buildServer(options: BuildServerOptions): Promise<FastifyInstance> {
@@ -129,6 +135,7 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   const version = await readPackageVersion()
 
   const app = Fastify({ logger: options.logger === true ? loggerOptions : false })
+  if (options.db) app.decorate('db', options.db)
   if ((await readIndexHtml(distDir)) === undefined) {
     app.log.warn(`${path.join(distDir, 'index.html')} is missing; answering 503 until it is built`)
   }
@@ -193,7 +200,10 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   })
 
   // Sync plugins are added here the same way, each in its own file under server/routes/.
-  await app.register(healthRoutes, { prefix: API_V1_PREFIX, version })
+  const now = options.now ?? Date.now
+  await app.register(healthRoutes, { prefix: API_V1_PREFIX, version, now })
+  await app.register(openApiRoutes, { prefix: API_V1_PREFIX, version })
+  if (options.db) await app.register(syncApi, { prefix: API_V1_PREFIX, db: options.db, now })
 
   return app
 }

@@ -7,16 +7,26 @@
  *                 what a laptop wants). Behind a reverse proxy on another machine or inside a
  *                 container set HOST=0.0.0.0.
  *   DIST_DIR      built web app (default <repo>/dist)
+ *   DATABASE_URL  PostgreSQL connection string; when unset the data lives in PGlite in DATA_DIR
+ *   DATA_DIR      PGlite data directory (default <repo>/data)
+ *   LOTSE_DEMO    set to 1 to fill an empty database with a fictional demo municipality
  *   LOG_REQUESTS  set to 1 to log requests as JSON lines (method, route pattern and status only)
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { countUsers, LOGIN_FAILURE_WINDOW_MS, purgeLoginFailures } from './accounts/accounts'
+import { newAdminSecret, startAdminListener, type AdminListener } from './accounts/adminListener'
 import { buildServer } from './app'
+import { databaseOptionsFromEnv, openDatabase, type Database } from './db/database'
+import { claimDataDirForServer, type ServerClaim } from './db/dataDirOwner'
+import { printDemoAccounts, seedDemoIfEmpty } from './demo'
 
 const DEFAULT_PORT = 8080
 const DEFAULT_HOST = '127.0.0.1'
 // Long enough for in-flight sync requests to finish, short enough for a process manager's patience.
 const SHUTDOWN_TIMEOUT_MS = 10_000
+// Failed sign-ins only matter for the rate limit window; older ones are personal data without use.
+const LOGIN_FAILURE_PURGE_INTERVAL_MS = 60 * 60 * 1000
 
 function readPort(value: string | undefined): number {
   if (value === undefined || value.trim() === '') return DEFAULT_PORT
@@ -27,18 +37,73 @@ function readPort(value: string | undefined): number {
   return port
 }
 
+/** What has to be undone on the way out, in reverse order of acquisition. */
+const cleanups: (() => Promise<unknown>)[] = []
+
+async function cleanUp(): Promise<void> {
+  while (cleanups.length > 0) {
+    const cleanup = cleanups.pop()!
+    await cleanup().catch((error: unknown) => {
+      console.error('Error while stopping Lotse:', error instanceof Error ? error.message : error)
+    })
+  }
+}
+
+function startPurgingLoginFailures(db: Database): void {
+  const purge = () => {
+    purgeLoginFailures(db, new Date(Date.now() - LOGIN_FAILURE_WINDOW_MS)).catch((error: unknown) => {
+      console.error('Could not purge old sign-in failures:', error instanceof Error ? error.message : error)
+    })
+  }
+  purge()
+  const timer = setInterval(purge, LOGIN_FAILURE_PURGE_INTERVAL_MS)
+  timer.unref()
+  cleanups.push(async () => clearInterval(timer))
+}
+
 async function main(): Promise<void> {
   const port = readPort(process.env.PORT)
   const host = process.env.HOST?.trim() || DEFAULT_HOST
   const repoRoot = fileURLToPath(new URL('..', import.meta.url))
   const distDir = path.resolve(process.env.DIST_DIR?.trim() || path.join(repoRoot, 'dist'))
+  const databaseOptions = databaseOptionsFromEnv()
 
-  const app = await buildServer({ distDir, logger: process.env.LOG_REQUESTS === '1' })
+  // PGlite: this process must be the only one with the directory open (see db/dataDirOwner.ts).
+  let claim: ServerClaim | undefined
+  if (databaseOptions.dataDir !== undefined) {
+    claim = await claimDataDirForServer(databaseOptions.dataDir)
+    cleanups.push(() => claim!.release())
+  }
+  const db = await openDatabase(databaseOptions)
+  cleanups.push(() => db.close())
+
+  if (process.env.LOTSE_DEMO === '1') {
+    const seeded = await seedDemoIfEmpty(db)
+    if (seeded) printDemoAccounts(seeded)
+    else console.log('Demo: the database already has data; nothing was added (delete DATA_DIR to start over).')
+  }
+
+  const app = await buildServer({ distDir, db, logger: process.env.LOG_REQUESTS === '1' })
+  cleanups.push(() => app.close())
   await app.listen({ port, host })
-
   const address = app.server.address()
   const boundPort = typeof address === 'object' && address !== null ? address.port : port
+
+  if (claim) {
+    const secret = newAdminSecret()
+    const adminListener: AdminListener = await startAdminListener(db, secret)
+    cleanups.push(() => adminListener.close())
+    await claim.publish({ port: boundPort, adminPort: adminListener.port }, secret)
+  }
+  startPurgingLoginFailures(db)
+
   console.log(`Lotse is running at http://localhost:${boundPort}`)
+  if ((await countUsers(db)) === 0) {
+    console.log(
+      'There are no users yet. Create the first coordinator (in another terminal, while this runs):\n' +
+        '  npm run admin -- user:add <name> --role coordinator',
+    )
+  }
 
   let shuttingDown = false
   const shutDown = (signal: NodeJS.Signals): void => {
@@ -51,19 +116,18 @@ async function main(): Promise<void> {
       process.exit(1)
     }, SHUTDOWN_TIMEOUT_MS)
     forcedExit.unref()
-    app.close().then(
+    // Stops listening and waits for requests in flight, then the database, then the claim.
+    cleanUp().then(
       () => process.exit(0),
-      (error: unknown) => {
-        console.error('Error while stopping Lotse:', error)
-        process.exit(1)
-      },
+      () => process.exit(1),
     )
   }
   process.on('SIGINT', shutDown)
   process.on('SIGTERM', shutDown)
 }
 
-main().catch((error: unknown) => {
+main().catch(async (error: unknown) => {
   console.error('Lotse could not start:', error instanceof Error ? error.message : error)
+  await cleanUp()
   process.exit(1)
 })

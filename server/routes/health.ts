@@ -2,6 +2,8 @@ import type { FastifyPluginAsync } from 'fastify'
 
 export interface HealthRoutesOptions {
   version: string
+  /** The server's clock (epoch ms); `Date.now` unless a test moves time. */
+  now?: () => number
 }
 
 export interface HealthResponse {
@@ -35,7 +37,7 @@ const healthRoutes: FastifyPluginAsync<HealthRoutesOptions> = async (app, option
     },
     async (_request, reply) => {
       reply.header('cache-control', 'no-store')
-      return { status: 'ok', version: options.version, serverTime: new Date().toISOString() }
+      return { status: 'ok', version: options.version, serverTime: new Date((options.now ?? Date.now)()).toISOString() }
     },
   )
 }

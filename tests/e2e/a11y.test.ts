@@ -9,6 +9,7 @@ import {
   launchBrowser,
   newPhoneContext,
   runAxe,
+  openSignedIn,
   startServer,
   text,
   type RunningServer,
@@ -27,6 +28,7 @@ beforeAll(async () => {
   // One mentee with a note (with a follow-up) and an appointment with its checklist, so every
   // screen shows its lists rather than its empty states.
   const page = await context.newPage()
+  await openSignedIn(page, server)
   menteeId = await createMentee(page, server.baseUrl, {
     givenName: 'Barrierefrei',
     familyName: 'Prüfperson',

@@ -5,7 +5,9 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core'
+import { createTeam, createUser } from '../../server/accounts/accounts'
 import { buildServer } from '../../server/app'
+import { openDatabase, type Database } from '../../server/db/database'
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url))
 export const DIST_DIR = path.join(PROJECT_ROOT, 'dist')
@@ -23,16 +25,46 @@ export function newPhoneContext(browser: Browser, options: BrowserContextOptions
 
 export interface RunningServer {
   app: FastifyInstance
+  db: Database
   baseUrl: string
   close: () => Promise<void>
 }
 
-/** The real municipal endpoint serving a build, on 127.0.0.1 and a free port. */
+/** The team and the coach every browser test signs in as (clearly fictional). */
+export const TEST_TEAM = 'Team Testdorf'
+export const TEST_COACH = { username: 'coach.test', password: 'e2e-passwort-1234', displayName: 'Coach Testperson' }
+
+/** The real municipal endpoint on an in-memory PGlite, serving a build on 127.0.0.1 and a free port. */
 export async function startServer(distDir: string = DIST_DIR): Promise<RunningServer> {
-  const app = await buildServer({ distDir })
+  const db = await openDatabase({ inMemory: true })
+  await createTeam(db, TEST_TEAM)
+  await createUser(db, { ...TEST_COACH, role: 'coach', teamName: TEST_TEAM })
+  const app = await buildServer({ distDir, db })
   await app.listen({ port: 0, host: '127.0.0.1' })
   const { port } = app.server.address() as AddressInfo
-  return { app, baseUrl: `http://127.0.0.1:${port}`, close: () => app.close() }
+  return {
+    app,
+    db,
+    baseUrl: `http://127.0.0.1:${port}`,
+    close: async () => {
+      await app.close()
+      await db.close()
+    },
+  }
+}
+
+/** Opens the app and signs in through the sign-in screen, as a person would; ends on Today. */
+export async function openSignedIn(
+  page: Page,
+  server: RunningServer,
+  user: { username: string; password: string } = TEST_COACH,
+): Promise<void> {
+  await page.goto(server.baseUrl)
+  await page.getByTestId('login').waitFor()
+  await page.getByTestId('login-username').fill(user.username)
+  await page.getByTestId('login-password').fill(user.password)
+  await page.getByTestId('login-submit').click()
+  await page.getByTestId('today').waitFor()
 }
 
 /**

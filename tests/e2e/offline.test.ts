@@ -11,6 +11,7 @@ import {
   newPhoneContext,
   POLL,
   plural,
+  openSignedIn,
   startServer,
   text,
   waitForServiceWorkerActivated,
@@ -57,8 +58,7 @@ describe('offline', () => {
     const followUpDue = isoDate(30)
 
     // First visit, online.
-    await page.goto(server.baseUrl)
-    await page.getByTestId('today').waitFor()
+    await openSignedIn(page, server)
     await ensureServiceWorkerControl(page)
 
     // The network goes away; the app shell now comes from the service worker.
@@ -178,8 +178,7 @@ describe('offline', () => {
     const firstVisit = await newPhoneContext(browser)
     try {
       const page = await firstVisit.newPage()
-      await page.goto(server.baseUrl)
-      await page.getByTestId('today').waitFor()
+      await openSignedIn(page, server)
       const controlled = await waitForServiceWorkerActivated(page)
       expect(
         controlled,

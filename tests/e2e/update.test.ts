@@ -14,6 +14,7 @@ import {
   POLL,
   runAxe,
   serviceWorkerState,
+  openSignedIn,
   startServer,
   text,
   waitForServiceWorkerControl,
@@ -66,8 +67,7 @@ describe('app update', () => {
     cleanups.push(() => context.close())
     const page = await context.newPage()
     const pageErrors = collectPageErrors(page)
-    await page.goto(server.baseUrl)
-    await page.getByTestId('today').waitFor()
+    await openSignedIn(page, server)
     await ensureServiceWorkerControl(page)
     if (reloadFirst) {
       await page.reload()

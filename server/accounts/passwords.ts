@@ -1,0 +1,99 @@
+/**
+ * Password hashes with scrypt from node:crypto. A stored hash carries its parameters
+ * (`scrypt$<N>$<r>$<p>$<salt>$<hash>`, salt and hash base64url), so they can be raised later
+ * without invalidating existing passwords: `passwordNeedsRehash` tells when to store a new hash.
+ */
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+
+const SCHEME = 'scrypt'
+/** ~50–100 ms on a laptop core: slow for guessing, fine for a sign-in. */
+export const CURRENT_PARAMS = { N: 2 ** 15, r: 8, p: 1 } as const
+const SALT_BYTES = 16
+const KEY_BYTES = 32
+/** Bounds for parameters read from the database, so a damaged row cannot stall the server. */
+const MAX_COST = 2 ** 20
+const MAX_BLOCK_SIZE = 32
+const MAX_PARALLELISM = 16
+
+interface ScryptParams {
+  N: number
+  r: number
+  p: number
+}
+
+function deriveKey(password: string, salt: Buffer, params: ScryptParams, keyLength: number): Promise<Buffer> {
+  const options: ScryptOptions = {
+    N: params.N,
+    r: params.r,
+    p: params.p,
+    // scrypt needs 128·N·r bytes; Node's default limit (32 MiB) is exactly that for N=2^15, r=8.
+    maxmem: 256 * params.N * params.r + 1024 * 1024,
+  }
+  return new Promise((resolve, reject) => {
+    scrypt(password.normalize('NFC'), salt, keyLength, options, (error, key) => (error ? reject(error) : resolve(key)))
+  })
+}
+
+export async function hashPassword(plain: string): Promise<string> {
+  const salt = randomBytes(SALT_BYTES)
+  const key = await deriveKey(plain, salt, CURRENT_PARAMS, KEY_BYTES)
+  const { N, r, p } = CURRENT_PARAMS
+  return [SCHEME, N, r, p, salt.toString('base64url'), key.toString('base64url')].join('$')
+}
+
+interface ParsedHash {
+  params: ScryptParams
+  salt: Buffer
+  key: Buffer
+}
+
+function isPowerOfTwo(value: number): boolean {
+  return Number.isInteger(value) && value > 1 && (value & (value - 1)) === 0
+}
+
+function parseHash(stored: string): ParsedHash | undefined {
+  const parts = stored.split('$')
+  if (parts.length !== 6 || parts[0] !== SCHEME) return undefined
+  const [N, r, p] = parts.slice(1, 4).map(Number) as [number, number, number]
+  const params = { N, r, p }
+  if (!isPowerOfTwo(N) || N > MAX_COST) return undefined
+  if (!Number.isInteger(r) || r < 1 || r > MAX_BLOCK_SIZE) return undefined
+  if (!Number.isInteger(p) || p < 1 || p > MAX_PARALLELISM) return undefined
+  const salt = Buffer.from(parts[4]!, 'base64url')
+  const key = Buffer.from(parts[5]!, 'base64url')
+  if (salt.length < 8 || key.length < 16) return undefined
+  return { params, salt, key }
+}
+
+/** True when `plain` matches; false for a wrong password or an unreadable stored hash. */
+export async function verifyPassword(plain: string, stored: string): Promise<boolean> {
+  const parsed = parseHash(stored)
+  if (!parsed) return false
+  const candidate = await deriveKey(plain, parsed.salt, parsed.params, parsed.key.length)
+  return timingSafeEqual(candidate, parsed.key)
+}
+
+/** True when the stored hash was made with weaker parameters than today's. */
+export function passwordNeedsRehash(stored: string): boolean {
+  const parsed = parseHash(stored)
+  if (!parsed) return true
+  return parsed.params.N < CURRENT_PARAMS.N || parsed.params.r < CURRENT_PARAMS.r || parsed.params.p < CURRENT_PARAMS.p
+}
+
+/**
+ * A well-formed hash with today's parameters that no password matches: verifying against it costs
+ * exactly one real verification, and building it costs nothing.
+ */
+const DUMMY_HASH = [
+  SCHEME, CURRENT_PARAMS.N, CURRENT_PARAMS.r, CURRENT_PARAMS.p,
+  randomBytes(SALT_BYTES).toString('base64url'), randomBytes(KEY_BYTES).toString('base64url'),
+].join('$')
+
+/**
+ * Spends the time of one verification without a real account, so an unknown username takes as
+ * long to refuse as a wrong password and the answer time does not tell which usernames exist.
+ */
+export async function dummyVerify(plain = ''): Promise<false> {
+  await verifyPassword(plain, DUMMY_HASH)
+  return false
+}

@@ -1,0 +1,476 @@
+/**
+ * The API description, `GET /api/v1/openapi.json` (OpenAPI 3.1). The table schemas are generated
+ * from `TABLE_FIELDS` and from the shared validation schemas the endpoint checks pushes with, so a
+ * field added to the protocol shows up here with its real type and limits, and a field without
+ * validation makes this module throw at startup (and the tests fail).
+ */
+import type { FastifyPluginAsync } from 'fastify'
+import {
+  MAX_BODY_BYTES,
+  MAX_CLOCK_SKEW_MS,
+  MAX_PULL_LIMIT,
+  MAX_PUSH_BATCH,
+  PARENT_FIELD,
+  PROTOCOL_SCHEMA_VERSION,
+  ROLES,
+  SENSITIVE_FIELDS,
+  TABLE_FIELDS,
+  type ErrorCode,
+} from '../src/shared/protocol'
+import { SYNCED_TABLES, type SyncedTable } from '../src/shared/records'
+import { appointmentSchema, checklistItemSchema, menteeSchema, noteSchema } from '../src/shared/validation'
+import { SYNC_CALLS_PER_WINDOW, SYNC_WINDOW_MS } from './sync/rate-limit'
+
+export type JsonSchema = Record<string, unknown>
+
+export const ERROR_CODES = [
+  'invalid_credentials',
+  'too_many_requests',
+  'unauthorized',
+  'device_revoked',
+  'bad_request',
+  'upgrade_required',
+  'reset_required',
+  'payload_too_large',
+  'forbidden',
+  'not_found',
+  'internal_error',
+] as const satisfies readonly ErrorCode[]
+// Fails to compile when protocol.ts gains an error code this list lacks.
+const everyErrorCodeListed: [Exclude<ErrorCode, (typeof ERROR_CODES)[number]>] extends [never] ? true : never = true
+void everyErrorCodeListed
+
+// ---------------------------------------------------------------------------------------------
+// Valibot schema → JSON Schema, for the parts the shared validation uses.
+
+interface ValibotNode {
+  kind?: unknown
+  type?: unknown
+  pipe?: unknown[]
+  wrapped?: unknown
+  options?: unknown
+  item?: unknown
+  entries?: Record<string, unknown>
+  requirement?: unknown
+  message?: unknown
+}
+
+function asNode(value: unknown): ValibotNode {
+  if (typeof value !== 'object' || value === null) throw new Error('not a valibot schema')
+  return value as ValibotNode
+}
+
+function baseSchema(node: ValibotNode): JsonSchema {
+  switch (node.type) {
+    case 'string':
+      return { type: 'string' }
+    case 'number':
+      return { type: 'number' }
+    case 'boolean':
+      return { type: 'boolean' }
+    case 'picklist':
+      return { type: 'string', enum: node.options }
+    case 'nullable':
+      return { anyOf: [valibotToJsonSchema(node.wrapped), { type: 'null' }] }
+    case 'array':
+      return { type: 'array', items: valibotToJsonSchema(node.item) }
+    case 'object': {
+      const entries = node.entries ?? {}
+      return {
+        type: 'object',
+        properties: Object.fromEntries(Object.entries(entries).map(([key, entry]) => [key, valibotToJsonSchema(entry)])),
+        required: Object.keys(entries),
+      }
+    }
+    default:
+      throw new Error(`no JSON Schema for valibot type ${String(node.type)}`)
+  }
+}
+
+function applyAction(schema: JsonSchema, action: ValibotNode, checks: string[]): void {
+  const isArray = schema.type === 'array'
+  switch (action.type) {
+    case 'max_length':
+      schema[isArray ? 'maxItems' : 'maxLength'] = action.requirement
+      break
+    case 'min_length':
+      schema[isArray ? 'minItems' : 'minLength'] = action.requirement
+      break
+    case 'regex':
+      if (action.requirement instanceof RegExp) schema.pattern = action.requirement.source
+      break
+    case 'uuid':
+      schema.format = 'uuid'
+      break
+    case 'integer':
+      schema.type = 'integer'
+      break
+    case 'min_value':
+      schema.minimum = action.requirement
+      break
+    case 'trim':
+      checks.push('trimmed')
+      break
+    case 'check':
+      if (typeof action.message === 'string') checks.push(action.message)
+      break
+    default:
+      throw new Error(`no JSON Schema for valibot action ${String(action.type)}`)
+  }
+}
+
+export function valibotToJsonSchema(value: unknown): JsonSchema {
+  const node = asNode(value)
+  if (!node.pipe) return baseSchema(node)
+  const [root, ...actions] = node.pipe
+  const schema = baseSchema(asNode(root))
+  const checks: string[] = []
+  for (const action of actions) applyAction(schema, asNode(action), checks)
+  // Checks are code; their message keys (under `validation.` in the locales) say what they check.
+  if (checks.length > 0) schema['x-checks'] = checks
+  return schema
+}
+
+const VALIDATION_SCHEMAS: Record<SyncedTable, unknown> = {
+  mentees: menteeSchema,
+  notes: noteSchema,
+  appointments: appointmentSchema,
+  checklistItems: checklistItemSchema,
+}
+
+/** The per-field schemas of a table (its object schema, inside a pipe or not). */
+function fieldEntries(table: SyncedTable): Record<string, unknown> {
+  const node = asNode(VALIDATION_SCHEMAS[table])
+  const objectNode = node.entries ? node : asNode(node.pipe?.[0])
+  if (!objectNode.entries) throw new Error(`no object schema for ${table}`)
+  return objectNode.entries
+}
+
+const capitalized = (table: SyncedTable) => table[0]!.toUpperCase() + table.slice(1)
+export const fieldsSchemaName = (table: SyncedTable) => `${capitalized(table)}Fields`
+const stampsSchemaName = (table: SyncedTable) => `${capitalized(table)}Stamps`
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+
+/** Every field of `TABLE_FIELDS[table]`, typed from the validation; none required (partial writes). */
+export function tableFieldsSchema(table: SyncedTable): JsonSchema {
+  const entries = fieldEntries(table)
+  const properties: Record<string, JsonSchema> = {}
+  for (const field of TABLE_FIELDS[table]) {
+    if (!Object.hasOwn(entries, field)) throw new Error(`${table}.${field} is in TABLE_FIELDS but has no validation`)
+    const schema = valibotToJsonSchema(entries[field])
+    if (SENSITIVE_FIELDS[table]?.includes(field)) {
+      schema['x-sensitive'] = true
+      schema.description = 'Sensitive: a Pate receives and writes it only when a coach shared the mentee.'
+    }
+    if (PARENT_FIELD[table] === field) {
+      schema['x-parent'] = true
+      schema.description = 'The parent record: required when the record is created, never changes afterwards.'
+    }
+    properties[field] = schema
+  }
+  return {
+    type: 'object',
+    description: `Fields of ${table}. A push may carry any subset; unknown fields are rejected.`,
+    properties,
+    additionalProperties: false,
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The document
+
+const uuid = { type: 'string', format: 'uuid', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }
+const isoTime = { type: 'string', format: 'date-time' }
+
+function componentSchemas(): Record<string, JsonSchema> {
+  const schemas: Record<string, JsonSchema> = {
+    ErrorResponse: {
+      type: 'object',
+      required: ['error'],
+      properties: { error: { type: 'string', enum: [...ERROR_CODES] }, message: { type: 'string' } },
+    },
+    Stamp: {
+      type: 'string',
+      pattern: '^\\d{15}:\\d{5}:.+$',
+      maxLength: 120,
+      description:
+        `Hybrid logical clock stamp <millis:15>:<counter:5>:<node>; text order is clock order. Stamps more than ` +
+        `${MAX_CLOCK_SKEW_MS / 60_000} minutes ahead of the server are clamped to its time.`,
+    },
+    Table: { type: 'string', enum: [...SYNCED_TABLES] },
+    User: {
+      type: 'object',
+      required: ['id', 'username', 'displayName', 'role', 'teamId'],
+      properties: {
+        id: uuid,
+        username: { type: 'string' },
+        displayName: { type: 'string' },
+        role: { type: 'string', enum: [...ROLES] },
+        teamId: { anyOf: [uuid, { type: 'null' }] },
+      },
+    },
+    SessionRequest: {
+      type: 'object',
+      required: ['username', 'password', 'deviceName'],
+      properties: { username: { type: 'string' }, password: { type: 'string' }, deviceName: { type: 'string' } },
+    },
+    SessionResponse: {
+      type: 'object',
+      required: ['token', 'deviceId', 'user', 'serverTime'],
+      properties: { token: { type: 'string' }, deviceId: uuid, user: ref('User'), serverTime: isoTime },
+    },
+    HealthResponse: {
+      type: 'object',
+      required: ['status', 'version', 'serverTime'],
+      properties: { status: { const: 'ok' }, version: { type: 'string' }, serverTime: isoTime },
+    },
+    DeleteMutation: {
+      type: 'object',
+      required: ['seq', 'table', 'id', 'op', 'hlc'],
+      properties: { seq: { type: 'integer', minimum: 1 }, table: ref('Table'), id: uuid, op: { const: 'delete' }, hlc: ref('Stamp') },
+    },
+    PushRequest: {
+      type: 'object',
+      required: ['deviceId', 'schemaVersion', 'mutations'],
+      properties: {
+        deviceId: { ...uuid, description: 'The deviceId of this session.' },
+        schemaVersion: { const: PROTOCOL_SCHEMA_VERSION },
+        mutations: {
+          type: 'array',
+          maxItems: MAX_PUSH_BATCH,
+          description: 'In increasing seq order, as the device made them.',
+          items: { oneOf: [...SYNCED_TABLES.map((table) => ref(`${capitalized(table)}Upsert`)), ref('DeleteMutation')] },
+        },
+      },
+    },
+    MutationResult: {
+      type: 'object',
+      required: ['seq', 'status'],
+      properties: {
+        seq: { type: 'integer' },
+        status: { type: 'string', enum: ['applied', 'superseded', 'duplicate', 'rejected'] },
+        fields: { type: 'array', items: { type: 'string' }, description: 'superseded: the fields whose value lost.' },
+        reason: { type: 'string', enum: ['forbidden', 'invalid', 'deleted'] },
+        detail: { type: 'string', description: 'invalid: the field (or table, id, hlc) that failed.' },
+      },
+    },
+    PushResponse: {
+      type: 'object',
+      required: ['ackSeq', 'results', 'serverTime'],
+      properties: { ackSeq: { type: 'integer' }, results: { type: 'array', items: ref('MutationResult') }, serverTime: isoTime },
+    },
+    RemovalChange: {
+      type: 'object',
+      required: ['table', 'id', 'op'],
+      description: 'delete: the record was deleted. evict: it left the user\u2019s scope. Either way only this record goes.',
+      properties: { table: ref('Table'), id: uuid, op: { type: 'string', enum: ['delete', 'evict'] } },
+    },
+    PullResponse: {
+      type: 'object',
+      required: ['changes', 'cursor', 'hasMore', 'serverTime'],
+      properties: {
+        changes: {
+          type: 'array',
+          items: { oneOf: [...SYNCED_TABLES.map((table) => ref(`${capitalized(table)}Change`)), ref('RemovalChange')] },
+        },
+        cursor: { type: 'string', description: 'Opaque; pass it to the next pull.' },
+        hasMore: { type: 'boolean' },
+        serverTime: isoTime,
+      },
+    },
+    ConflictEntry: {
+      type: 'object',
+      required: ['id', 'table', 'recordId', 'field', 'value', 'hlc', 'lostBy', 'wonBy', 'at'],
+      properties: {
+        id: uuid,
+        table: ref('Table'),
+        recordId: uuid,
+        field: { type: 'string' },
+        value: { description: 'The value that lost, as it was written.' },
+        hlc: ref('Stamp'),
+        lostBy: ref('UserRef'),
+        wonBy: { anyOf: [ref('UserRef'), { type: 'null' }] },
+        at: isoTime,
+      },
+    },
+    UserRef: {
+      type: 'object',
+      required: ['userId', 'displayName'],
+      properties: { userId: uuid, displayName: { type: 'string' } },
+    },
+    ConflictsResponse: {
+      type: 'object',
+      required: ['conflicts', 'serverTime'],
+      properties: { conflicts: { type: 'array', items: ref('ConflictEntry') }, serverTime: isoTime },
+    },
+  }
+  for (const table of SYNCED_TABLES) {
+    schemas[fieldsSchemaName(table)] = tableFieldsSchema(table)
+    schemas[stampsSchemaName(table)] = {
+      type: 'object',
+      description: `The stamp of each field of ${table} in the change.`,
+      properties: Object.fromEntries(TABLE_FIELDS[table].map((field) => [field, ref('Stamp')])),
+      additionalProperties: false,
+    }
+    schemas[`${capitalized(table)}Upsert`] = {
+      type: 'object',
+      required: ['seq', 'table', 'id', 'op', 'fields', 'hlc'],
+      properties: {
+        seq: { type: 'integer', minimum: 1 },
+        table: { const: table },
+        id: uuid,
+        op: { const: 'upsert' },
+        fields: ref(fieldsSchemaName(table)),
+        hlc: ref('Stamp'),
+      },
+    }
+    schemas[`${capitalized(table)}Change`] = {
+      type: 'object',
+      required: ['table', 'id', 'op', 'fields', 'hlc'],
+      properties: {
+        table: { const: table },
+        id: uuid,
+        op: { const: 'upsert' },
+        fields: ref(fieldsSchemaName(table)),
+        hlc: ref(stampsSchemaName(table)),
+      },
+    }
+  }
+  return schemas
+}
+
+const json = (schema: JsonSchema) => ({ 'application/json': { schema } })
+const error = (description: string, headers?: JsonSchema) => ({
+  description,
+  ...(headers ? { headers } : {}),
+  content: json(ref('ErrorResponse')),
+})
+const retryAfter = { 'Retry-After': { description: 'Seconds to wait.', schema: { type: 'integer', minimum: 1 } } }
+
+const commonErrors = {
+  '401': error('No valid session (`unauthorized`), or this device was revoked (`device_revoked`): sign in again.'),
+  '429': error(`More than ${SYNC_CALLS_PER_WINDOW} calls by this device within ${SYNC_WINDOW_MS / 1000} s.`, retryAfter),
+}
+
+function paths(): JsonSchema {
+  return {
+    '/api/v1/health': {
+      get: {
+        summary: 'Liveness, version and the server\u2019s clock.',
+        security: [],
+        responses: { '200': { description: 'Up.', content: json(ref('HealthResponse')) } },
+      },
+    },
+    '/api/v1/openapi.json': {
+      get: {
+        summary: 'This description.',
+        security: [],
+        responses: { '200': { description: 'OpenAPI 3.1 document.', content: json({ type: 'object' }) } },
+      },
+    },
+    '/api/v1/session': {
+      post: {
+        summary: 'Sign in: opens a session on a new device.',
+        security: [],
+        requestBody: { required: true, content: json(ref('SessionRequest')) },
+        responses: {
+          '201': { description: 'Signed in.', content: json(ref('SessionResponse')) },
+          '400': error('Malformed body.'),
+          '401': error('Wrong username or password (the same answer for both): `invalid_credentials`.'),
+          '429': error('10 failed sign-ins for this username or from this address within 15 minutes.', retryAfter),
+        },
+      },
+      delete: {
+        summary: 'Sign out: this device\u2019s token stops working.',
+        responses: { '204': { description: 'Signed out.' }, ...commonErrors },
+      },
+    },
+    '/api/v1/sync/push': {
+      post: {
+        summary: 'Apply the device\u2019s mutations, in one transaction.',
+        requestBody: { required: true, content: json(ref('PushRequest')) },
+        responses: {
+          '200': { description: 'A result per mutation.', content: json(ref('PushResponse')) },
+          '400': error('Malformed JSON or envelope (missing mutations, seq not an increasing positive integer, unknown op).'),
+          '403': error('deviceId is not the device of this session.'),
+          '413': error(`Body over ${MAX_BODY_BYTES / (1024 * 1024)} MB.`),
+          '426': error('Another schemaVersion: `upgrade_required`.'),
+          ...commonErrors,
+        },
+      },
+    },
+    '/api/v1/sync/pull': {
+      get: {
+        summary: 'Changes in the user\u2019s scope after the cursor, in order.',
+        parameters: [
+          {
+            name: 'cursor',
+            in: 'query',
+            required: false,
+            description: 'From the previous pull; without it, everything in scope.',
+            schema: { type: 'string' },
+          },
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            description: 'Most changes per page.',
+            schema: { type: 'integer', minimum: 1, maximum: MAX_PULL_LIMIT, default: MAX_PULL_LIMIT },
+          },
+        ],
+        responses: {
+          '200': { description: 'A page of changes.', content: json(ref('PullResponse')) },
+          '400': error('limit out of range, or a cursor this endpoint did not issue.'),
+          '409': error('`reset_required`: deletions after this cursor were purged; pull again without a cursor.'),
+          ...commonErrors,
+        },
+      },
+    },
+    '/api/v1/conflicts': {
+      get: {
+        summary: 'Values that lost a conflict, newest first, as far as the user may see them.',
+        parameters: [
+          { name: 'table', in: 'query', required: false, schema: ref('Table') },
+          { name: 'id', in: 'query', required: false, description: 'A record id.', schema: uuid },
+        ],
+        responses: {
+          '200': { description: 'The conflicts.', content: json(ref('ConflictsResponse')) },
+          '400': error('Unknown table, or an id that is not a UUID.'),
+          ...commonErrors,
+        },
+      },
+    },
+  }
+}
+
+export function buildOpenApiDocument(version: string): JsonSchema {
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Lotse municipal sync endpoint',
+      version,
+      description:
+        'Sync protocol v1 between the Lotse app and a municipal endpoint. Errors answer `ErrorResponse`; ' +
+        'nothing a client sends causes a 5xx.',
+    },
+    servers: [{ url: '/' }],
+    security: [{ bearer: [] }],
+    paths: paths(),
+    components: {
+      securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'The token from POST /api/v1/session.' } },
+      schemas: componentSchemas(),
+    },
+  }
+}
+
+export interface OpenApiRoutesOptions {
+  version: string
+}
+
+/** Registered under `/api/v1`. Public: client generators and operators read it without a session. */
+export const openApiRoutes: FastifyPluginAsync<OpenApiRoutesOptions> = async (app, options) => {
+  const document = JSON.stringify(buildOpenApiDocument(options.version))
+  app.get('/openapi.json', { config: { public: true } }, async (_request, reply) => {
+    return reply.type('application/json; charset=utf-8').send(document)
+  })
+}

@@ -1,0 +1,362 @@
+/**
+ * Applies a device's pushed mutations (SYNC.md, "Push"): one transaction per batch, holding the
+ * change lock from the first read, so concurrent pushes (even the same batch sent twice at once)
+ * are applied one after the other and each sees what the one before wrote.
+ */
+import { randomUUID } from 'node:crypto'
+import { formatStamp, parseStamp } from '../../src/shared/hlc'
+import { MAX_CLOCK_SKEW_MS, PARENT_FIELD, type MutationResult, type RejectionReason } from '../../src/shared/protocol'
+import type { SyncedTable } from '../../src/shared/records'
+import { validateFields } from '../../src/shared/validation'
+import { nextChangeSeq, takeChangeLock, type Database, type Queryable } from '../db/database'
+import type { IncomingMutation } from './envelope'
+import { isStorableValue, isSyncedTable, isUuid, isValidStamp, sameJson } from './input'
+import { loadRecord, PARENT_TABLE, type RecordRow, type Writer } from './records'
+import {
+  isSensitive,
+  loadScope,
+  mayCreateMentee,
+  mayDeleteIn,
+  mayWrite,
+  seesSensitive,
+  type Actor,
+  type Scope,
+} from './scope'
+
+export interface PushInput {
+  actor: Actor
+  deviceId: string
+  mutations: readonly IncomingMutation[]
+  /** The server's clock (epoch ms), for clamping, `receivedAt` and `changed_at`. */
+  now: number
+}
+
+export interface PushOutcome {
+  ackSeq: number
+  results: MutationResult[]
+}
+
+interface PushContext {
+  tx: Queryable
+  scope: Scope
+  deviceId: string
+  now: number
+  /** The last stamp clamped in this batch: later clamped stamps must stay after it. */
+  lastClamped: string | undefined
+  clampedCount: number
+}
+
+const MAX_COUNTER = 99_999
+
+export async function applyPush(db: Database, input: PushInput): Promise<PushOutcome> {
+  return db.transaction(async (tx) => {
+    await takeChangeLock(tx)
+    const { rows } = await tx.query<{ ack_seq: number }>('SELECT ack_seq FROM devices WHERE id = $1', [input.deviceId])
+    const device = rows[0]
+    if (!device) throw new Error('push for a device that does not exist')
+    const ctx: PushContext = {
+      tx,
+      scope: await loadScope(tx, input.actor),
+      deviceId: input.deviceId,
+      now: input.now,
+      lastClamped: undefined,
+      clampedCount: 0,
+    }
+    const results: MutationResult[] = []
+    for (const mutation of input.mutations) {
+      results.push(mutation.seq <= device.ack_seq ? { seq: mutation.seq, status: 'duplicate' } : await applyMutation(ctx, mutation))
+    }
+    // Rejected mutations are acknowledged too: sent again they would be rejected again.
+    const ackSeq = Math.max(device.ack_seq, ...input.mutations.map((mutation) => mutation.seq))
+    await tx.query('UPDATE devices SET ack_seq = $2, clamped_stamps = clamped_stamps + $3 WHERE id = $1', [
+      input.deviceId,
+      ackSeq,
+      ctx.clampedCount,
+    ])
+    return { ackSeq, results }
+  })
+}
+
+type Outcome =
+  | { status: 'applied' }
+  | { status: 'superseded'; fields: string[] }
+  | { status: 'rejected'; reason: RejectionReason; detail?: string }
+
+const applied: Outcome = { status: 'applied' }
+const forbidden: Outcome = { status: 'rejected', reason: 'forbidden' }
+const deleted: Outcome = { status: 'rejected', reason: 'deleted' }
+const invalid = (detail: string): Outcome => ({ status: 'rejected', reason: 'invalid', detail })
+
+async function applyMutation(ctx: PushContext, mutation: IncomingMutation): Promise<MutationResult> {
+  const { seq } = mutation
+  const outcome = await decide(ctx, mutation)
+  if (outcome.outcome.status !== 'rejected' && outcome.clamped) {
+    ctx.clampedCount += 1
+    ctx.lastClamped = outcome.stamp
+  }
+  return { seq, ...outcome.outcome }
+}
+
+/** The mutation's effect; `stamp` is the stamp used (clamped or not). */
+async function decide(
+  ctx: PushContext,
+  mutation: IncomingMutation,
+): Promise<{ outcome: Outcome; stamp?: string; clamped?: boolean }> {
+  // Checks that need nothing stored come first: they refuse the request as sent.
+  if (!isSyncedTable(mutation.table)) return { outcome: invalid('table') }
+  const table = mutation.table
+  if (!isUuid(mutation.id)) return { outcome: invalid('id') }
+  if (!isValidStamp(mutation.hlc)) return { outcome: invalid('hlc') }
+  let fields: Record<string, unknown> = {}
+  if (mutation.op === 'upsert') {
+    const checked = validateFields(table, mutation.fields)
+    if (!checked.ok) return { outcome: invalid(checked.field) }
+    for (const [field, value] of Object.entries(checked.value)) {
+      if (!isStorableValue(value)) return { outcome: invalid(field) }
+    }
+    fields = checked.value
+    const parentField = PARENT_FIELD[table]
+    // Ids must be in the form PostgreSQL gives back, or the child would not find its parent.
+    if (parentField !== undefined && parentField in fields && !isUuid(fields[parentField])) {
+      return { outcome: invalid(parentField) }
+    }
+  }
+  const { stamp, clamped } = clampStamp(mutation.hlc, ctx.now, ctx.lastClamped)
+
+  const existing = await loadRecord(ctx.tx, table, mutation.id)
+  const outcome = existing
+    ? await changeRecord(ctx, existing, mutation.op, fields, stamp)
+    : await createRecord(ctx, table, mutation.id, mutation.op, fields, stamp)
+  return { outcome, stamp, clamped }
+}
+
+/**
+ * A stamp more than MAX_CLOCK_SKEW_MS ahead of the server becomes the server's time (same counter
+ * and node): a device with a wrong clock must not win every conflict for days. Within one batch
+ * clamped stamps keep their order, so a device's later edit still beats its earlier one.
+ */
+export function clampStamp(stamp: string, now: number, lastClamped: string | undefined): { stamp: string; clamped: boolean } {
+  const parsed = parseStamp(stamp)!
+  if (parsed.millis <= now + MAX_CLOCK_SKEW_MS) return { stamp, clamped: false }
+  let result = formatStamp({ millis: now, counter: parsed.counter, node: parsed.node })
+  const last = lastClamped === undefined ? undefined : parseStamp(lastClamped)
+  if (last && result <= lastClamped!) {
+    result = formatStamp(
+      last.counter < MAX_COUNTER
+        ? { millis: last.millis, counter: last.counter + 1, node: parsed.node }
+        : { millis: last.millis + 1, counter: 0, node: parsed.node },
+    )
+  }
+  return { stamp: result, clamped: true }
+}
+
+function writerOf(ctx: PushContext): Writer {
+  return { userId: ctx.scope.actor.id, deviceId: ctx.deviceId, receivedAt: ctx.now }
+}
+
+function touchesSensitive(table: SyncedTable, fields: Record<string, unknown>): boolean {
+  return Object.keys(fields).some((field) => isSensitive(table, field))
+}
+
+async function createRecord(
+  ctx: PushContext,
+  table: SyncedTable,
+  id: string,
+  op: IncomingMutation['op'],
+  fields: Record<string, unknown>,
+  stamp: string,
+): Promise<Outcome> {
+  const { actor } = ctx.scope
+  if (op === 'delete') {
+    // Nothing to delete (the record never reached this server): the wish is already true.
+    return mayDeleteIn(actor, table) ? applied : forbidden
+  }
+
+  let owner: { team_id: string | null; mentee_id: string; parent_id: string | null }
+  const parentField = PARENT_FIELD[table]
+  const parentTable = PARENT_TABLE[table]
+  if (parentField === undefined || parentTable === undefined) {
+    // A mentee: it belongs to its creator's team, and to itself.
+    if (!mayCreateMentee(actor)) return forbidden
+    if (!fields.givenName && !fields.familyName) return invalid('givenName')
+    owner = { team_id: actor.teamId, mentee_id: id, parent_id: null }
+  } else {
+    const parentId = fields[parentField]
+    if (typeof parentId !== 'string') return invalid(parentField)
+    const parent = await loadRecord(ctx.tx, parentTable, parentId)
+    if (!parent || !mayWrite(ctx.scope, parent)) return forbidden
+    // Created offline while someone deleted the parent: a race, not a question of rights.
+    if (parent.deleted) return deleted
+    owner = { team_id: parent.team_id, mentee_id: parent.mentee_id, parent_id: parentId }
+  }
+  if (touchesSensitive(table, fields) && !seesSensitive(ctx.scope, owner.mentee_id)) return forbidden
+
+  const writer = writerOf(ctx)
+  const stamps = Object.fromEntries(Object.keys(fields).map((field) => [field, stamp]))
+  const writers = Object.fromEntries(Object.keys(fields).map((field) => [field, writer]))
+  const seq = await nextChangeSeq(ctx.tx)
+  await ctx.tx.query(
+    `INSERT INTO records (tbl, id, team_id, mentee_id, parent_id, fields, stamps, writers, created_by, change_seq, changed_at)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11)`,
+    [
+      table,
+      id,
+      owner.team_id,
+      owner.mentee_id,
+      owner.parent_id,
+      JSON.stringify(fields),
+      JSON.stringify(stamps),
+      JSON.stringify(writers),
+      actor.id,
+      seq,
+      new Date(ctx.now),
+    ],
+  )
+  return applied
+}
+
+async function changeRecord(
+  ctx: PushContext,
+  record: RecordRow,
+  op: IncomingMutation['op'],
+  fields: Record<string, unknown>,
+  stamp: string,
+): Promise<Outcome> {
+  // Rights come before "deleted", so a record out of reach stays unknown, deleted or not.
+  if (!mayWrite(ctx.scope, record)) return forbidden
+  if (op === 'delete') {
+    if (!mayDeleteIn(ctx.scope.actor, record.tbl)) return forbidden
+    if (record.deleted) return applied
+    await tombstone(ctx, record, stamp)
+    return applied
+  }
+  if (touchesSensitive(record.tbl, fields) && !seesSensitive(ctx.scope, record.mentee_id)) return forbidden
+  if (record.deleted) return deleted
+  const parentField = PARENT_FIELD[record.tbl]
+  if (parentField !== undefined && parentField in fields && fields[parentField] !== record.parent_id) {
+    return invalid(parentField)
+  }
+  return merge(ctx, record, fields, stamp)
+}
+
+interface LostValue {
+  field: string
+  value: unknown
+  stamp: string
+  lostBy: string
+  wonBy: string | null
+}
+
+/**
+ * Per-field last-writer-wins by stamp. Nothing typed is lost silently: a losing incoming value goes
+ * to the conflict log, and so does a stored value beaten by a write made before that value reached
+ * this server (its author could not have seen it: a concurrent edit).
+ */
+async function merge(ctx: PushContext, record: RecordRow, fields: Record<string, unknown>, stamp: string): Promise<Outcome> {
+  const incomingMillis = parseStamp(stamp)!.millis
+  const writer = writerOf(ctx)
+  const won: Record<string, unknown> = {}
+  const superseded: string[] = []
+  const lost: LostValue[] = []
+  for (const [field, value] of Object.entries(fields)) {
+    const storedStamp = record.stamps[field]
+    const storedWriter = record.writers[field]
+    const same = sameJson(record.fields[field], value)
+    if (storedStamp === undefined || stamp > storedStamp) {
+      won[field] = value
+      if (
+        storedStamp !== undefined &&
+        storedWriter !== undefined &&
+        storedWriter.deviceId !== ctx.deviceId &&
+        storedWriter.receivedAt > incomingMillis &&
+        !same
+      ) {
+        lost.push({ field, value: record.fields[field], stamp: storedStamp, lostBy: storedWriter.userId, wonBy: writer.userId })
+      }
+    } else if (!same) {
+      // An equal value that arrives late loses nothing, so it is neither logged nor reported.
+      superseded.push(field)
+      lost.push({ field, value, stamp, lostBy: writer.userId, wonBy: storedWriter?.userId ?? null })
+    }
+  }
+
+  const wonFields = Object.keys(won)
+  if (wonFields.length > 0) {
+    const seq = await nextChangeSeq(ctx.tx)
+    await ctx.tx.query(
+      `UPDATE records SET fields = fields || $3::jsonb, stamps = stamps || $4::jsonb, writers = writers || $5::jsonb,
+              change_seq = $6, changed_at = $7
+        WHERE tbl = $1 AND id = $2`,
+      [
+        record.tbl,
+        record.id,
+        JSON.stringify(won),
+        JSON.stringify(Object.fromEntries(wonFields.map((field) => [field, stamp]))),
+        JSON.stringify(Object.fromEntries(wonFields.map((field) => [field, writer]))),
+        seq,
+        new Date(ctx.now),
+      ],
+    )
+  }
+  for (const entry of lost) {
+    await ctx.tx.query(
+      `INSERT INTO conflicts (id, tbl, record_id, mentee_id, field, value, stamp, lost_by, won_by, at)
+       VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9, $10)`,
+      [
+        randomUUID(),
+        record.tbl,
+        record.id,
+        record.mentee_id,
+        entry.field,
+        JSON.stringify(entry.value),
+        entry.stamp,
+        entry.lostBy,
+        entry.wonBy,
+        new Date(ctx.now),
+      ],
+    )
+  }
+  return superseded.length > 0 ? { status: 'superseded', fields: superseded } : applied
+}
+
+const TOMBSTONE_SET = `deleted = true, fields = '{}', stamps = '{}', writers = '{}'`
+
+/**
+ * Deletes a record for good: a tombstone keeps its id (so late edits are refused) and nothing of
+ * its content. A mentee takes its notes, appointments and checklist items along, an appointment its
+ * checklist items; each tombstone gets a change number of its own. The conflict log of everything
+ * deleted goes too: deleting a person's data must not leave copies of it behind.
+ */
+async function tombstone(ctx: PushContext, record: RecordRow, stamp: string): Promise<void> {
+  const { tx } = ctx
+  const changedAt = new Date(ctx.now)
+  const seq = await nextChangeSeq(tx)
+  await tx.query(
+    `UPDATE records SET ${TOMBSTONE_SET}, deleted_stamp = $3, change_seq = $4, changed_at = $5 WHERE tbl = $1 AND id = $2`,
+    [record.tbl, record.id, stamp, seq, changedAt],
+  )
+  await tx.query('DELETE FROM conflicts WHERE tbl = $1 AND record_id = $2', [record.tbl, record.id])
+
+  const children =
+    record.tbl === 'mentees'
+      ? { where: `mentee_id = $1 AND tbl <> 'mentees'`, id: record.id }
+      : record.tbl === 'appointments'
+        ? { where: `parent_id = $1 AND tbl = 'checklistItems'`, id: record.id }
+        : undefined
+  if (!children) return
+  // nextval per row rather than nextChangeSeq per row: the change lock is already held (applyPush
+  // took it first), and one statement beats one round trip per child of a large mentee.
+  const { rows } = await tx.query<{ tbl: string; id: string }>(
+    `UPDATE records SET ${TOMBSTONE_SET}, deleted_stamp = $2, change_seq = nextval('change_seq'), changed_at = $3
+      WHERE ${children.where} AND NOT deleted
+      RETURNING tbl, id::text AS id`,
+    [children.id, stamp, changedAt],
+  )
+  if (record.tbl === 'mentees') {
+    await tx.query('DELETE FROM conflicts WHERE mentee_id = $1', [record.id])
+  } else if (rows.length > 0) {
+    await tx.query(`DELETE FROM conflicts WHERE tbl = 'checklistItems' AND record_id = ANY($1::uuid[])`, [
+      rows.map((row) => row.id),
+    ])
+  }
+}
