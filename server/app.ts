@@ -21,6 +21,8 @@ export interface BuildServerOptions {
   db?: Database
   /** The server's clock (epoch ms); tests pass their own to move time without waiting. */
   now?: () => number
+  /** Addresses of reverse proxies whose X-Forwarded-For may be believed (Fastify's trustProxy). */
+  trustProxy?: string | string[] | false
 }
 
 /** Versioned prefix for every sync plugin in `server/routes/`. */
@@ -134,7 +136,12 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
   const distDir = path.resolve(options.distDir)
   const version = await readPackageVersion()
 
-  const app = Fastify({ logger: options.logger === true ? loggerOptions : false })
+  const app = Fastify({
+    logger: options.logger === true ? loggerOptions : false,
+    // Behind a municipality's reverse proxy, TRUST_PROXY names it (e.g. 127.0.0.1 or a CIDR) so the
+    // per-address sign-in limit sees clients, not the proxy. Unset: trust no forwarded headers.
+    trustProxy: options.trustProxy ?? false,
+  })
   if (options.db) app.decorate('db', options.db)
   if ((await readIndexHtml(distDir)) === undefined) {
     app.log.warn(`${path.join(distDir, 'index.html')} is missing; answering 503 until it is built`)

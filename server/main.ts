@@ -15,6 +15,7 @@
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { countUsers, LOGIN_FAILURE_WINDOW_MS, purgeLoginFailures } from './accounts/accounts'
+import { purgeTombstones, TOMBSTONE_RETENTION_MS } from './sync/purge'
 import { newAdminSecret, startAdminListener, type AdminListener } from './accounts/adminListener'
 import { buildServer } from './app'
 import { databaseOptionsFromEnv, openDatabase, type Database } from './db/database'
@@ -49,10 +50,14 @@ async function cleanUp(): Promise<void> {
   }
 }
 
+/** Housekeeping every hour: old sign-in failures, and tombstones every device has had time to see. */
 function startPurgingLoginFailures(db: Database): void {
   const purge = () => {
     purgeLoginFailures(db, new Date(Date.now() - LOGIN_FAILURE_WINDOW_MS)).catch((error: unknown) => {
       console.error('Could not purge old sign-in failures:', error instanceof Error ? error.message : error)
+    })
+    purgeTombstones(db, { olderThan: new Date(Date.now() - TOMBSTONE_RETENTION_MS) }).catch((error: unknown) => {
+      console.error('Could not purge old tombstones:', error instanceof Error ? error.message : error)
     })
   }
   purge()
@@ -83,7 +88,8 @@ async function main(): Promise<void> {
     else console.log('Demo: the database already has data; nothing was added (delete DATA_DIR to start over).')
   }
 
-  const app = await buildServer({ distDir, db, logger: process.env.LOG_REQUESTS === '1' })
+  const trustProxy = process.env.TRUST_PROXY?.split(',').map((entry) => entry.trim()).filter(Boolean)
+  const app = await buildServer({ distDir, db, logger: process.env.LOG_REQUESTS === '1', trustProxy: trustProxy?.length ? trustProxy : false })
   cleanups.push(() => app.close())
   await app.listen({ port, host })
   const address = app.server.address()
