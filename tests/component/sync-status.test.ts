@@ -106,15 +106,17 @@ describe('SyncStatus', () => {
     expect(wrapper.find('.badge').exists()).toBe(false)
   })
 
-  it('prefers the unsent changes over the time of the last sync', async () => {
+  it('names the unsent changes first and the time of the last sync after them', async () => {
     await restoreSignedIn()
-    await saveLastSyncAt(Date.now() - HOUR)
+    const lastSync = new Date()
+    lastSync.setHours(9, 5, 0, 0)
+    await saveLastSyncAt(lastSync.getTime())
     await ctx.db.outbox.add(outboxEntry(Date.now() - 10 * 60_000, 1))
     await useSyncStore().refreshLocalState()
 
     const wrapper = mountStatus()
 
-    expect(statusText(wrapper)).toBe('1 Änderung nicht gesendet (Wartezeit: 10 Minuten)')
+    expect(statusText(wrapper)).toBe('1 Änderung nicht gesendet (Wartezeit: 10 Minuten) · zuletzt 09:05')
   })
 
   it('shows the offline problem when automatic sync starts without a connection', async () => {
