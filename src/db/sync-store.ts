@@ -1,7 +1,7 @@
 import type { Table } from 'dexie'
 import type { Change, User } from '@/shared/protocol'
 import { emptyContent, type RecordsByTable, type SyncedTable, SYNCED_TABLES } from '@/shared/records'
-import { loadLocalClock } from './clock'
+import { loadLocalClock, rememberStamp } from './clock'
 import { getDatabase, type OutboxEntry, type Rejection } from './db'
 import { guarded } from './errors'
 
@@ -129,6 +129,7 @@ export async function applyPulledPage(changes: Change[], cursor: string): Promis
         if (change.op === 'upsert') for (const stamp of Object.values(change.hlc)) clock.observe(stamp)
       }
       await db.settings.put({ key: CURSOR_KEY, value: cursor })
+      await rememberStamp(clock.latest())
     }),
   )
 }

@@ -62,6 +62,11 @@ export class HybridLogicalClock {
     return formatStamp({ millis: this.millis, counter: this.counter, node: this.node })
   }
 
+  /** The latest stamp this clock has issued or seen, without advancing it. */
+  latest(): string {
+    return formatStamp({ millis: this.millis, counter: this.counter, node: this.node })
+  }
+
   /** Moves the clock past a stamp received from elsewhere (another device or the server). */
   observe(stamp: string): void {
     const parsed = parseStamp(stamp)

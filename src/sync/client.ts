@@ -39,11 +39,15 @@ function parseRetryAfter(value: string | null): number | undefined {
   return Number.isFinite(date) ? Math.max(0, (date - Date.now()) / 1000) : undefined
 }
 
+export type FetchFunction = (input: string, init: RequestInit) => Promise<Response>
+
 /** The HTTP side of the sync protocol; the endpoint is the origin that served the app. */
 export class SyncClient {
   constructor(
     private token: string | undefined = undefined,
     private readonly baseUrl = '',
+    /** The transport; tests and the sync simulation put a faulty network here. */
+    private readonly transport?: FetchFunction,
   ) {}
 
   useToken(token: string | undefined): void {
@@ -56,7 +60,9 @@ export class SyncClient {
     if (this.token) headers.authorization = `Bearer ${this.token}`
     let response: Response
     try {
-      response = await fetch(`${this.baseUrl}${path}`, {
+      // Looked up per call, so a fetch replaced after start-up (tests) is the one used.
+      const send = this.transport ?? fetch
+      response = await send(`${this.baseUrl}${path}`, {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),

@@ -133,3 +133,17 @@ describe('pull', () => {
     expect(await readCursor()).toBe('fresh')
   })
 })
+
+describe('the local clock', () => {
+  it('stays past stamps it received, also after the app was closed and opened again', async () => {
+    const { loadLocalClock } = await import('@/db/clock')
+    const { openDatabase, useDatabase } = await import('@/db/db')
+    const ahead = `${String(Date.now() + 120_000).padStart(15, '0')}:00007:other-device`
+    await applyPulledPage([{ table: 'mentees', id: otherId, op: 'upsert', fields: { givenName: 'Voraus' }, hlc: { givenName: ahead } }], 'c1')
+    // A restart: the same database opened anew, with no clock in memory.
+    const reopened = openDatabase(db.name)
+    useDatabase(reopened)
+    const stamp = (await loadLocalClock()).now()
+    expect(stamp > ahead).toBe(true)
+  })
+})
