@@ -160,16 +160,22 @@ async function highestVisibleSeq(tx: Queryable): Promise<number> {
 async function readItems(tx: Queryable, actor: Actor, afterSeq: number, limit: number): Promise<ItemRow[]> {
   const params: unknown[] = [afterSeq, actor.id, limit]
   const inScopeSql = pullScopeCondition(actor, 'r', params)
+  // Each branch is ordered and limited on its own, so it walks its index from the cursor and stops
+  // after `limit` rows; limiting only the union would sort every later row on every page.
   const { rows } = await tx.query<ItemRow>(
     `SELECT * FROM (
-       SELECT r.change_seq AS seq, 'record' AS kind, r.tbl, r.id::text AS id, r.mentee_id::text AS mentee_id,
-              r.team_id::text AS team_id, r.fields, r.stamps, r.deleted
-         FROM records r
-        WHERE r.change_seq > $1 AND ${inScopeSql}
+       (SELECT r.change_seq AS seq, 'record' AS kind, r.tbl, r.id::text AS id, r.mentee_id::text AS mentee_id,
+               r.team_id::text AS team_id, r.fields, r.stamps, r.deleted
+          FROM records r
+         WHERE r.change_seq > $1 AND ${inScopeSql}
+         ORDER BY r.change_seq
+         LIMIT $3)
        UNION ALL
-       SELECT e.seq, e.kind, NULL, NULL, e.mentee_id::text, NULL, NULL, NULL, NULL
-         FROM access_events e
-        WHERE e.seq > $1 AND e.user_id = $2
+       (SELECT e.seq, e.kind, NULL, NULL, e.mentee_id::text, NULL, NULL, NULL, NULL
+          FROM access_events e
+         WHERE e.seq > $1 AND e.user_id = $2
+         ORDER BY e.seq
+         LIMIT $3)
      ) items
      ORDER BY seq
      LIMIT $3`,

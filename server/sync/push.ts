@@ -62,9 +62,24 @@ export async function applyPush(db: Database, input: PushInput): Promise<PushOut
       lastClamped: undefined,
       clampedCount: 0,
     }
+    const earlier = await earlierRejections(tx, input.deviceId, input.mutations.filter((m) => m.seq <= device.ack_seq).map((m) => m.seq))
     const results: MutationResult[] = []
     for (const mutation of input.mutations) {
-      results.push(mutation.seq <= device.ack_seq ? { seq: mutation.seq, status: 'duplicate' } : await applyMutation(ctx, mutation))
+      if (mutation.seq <= device.ack_seq) {
+        // Sent again (its answer was lost): applied before is `duplicate`, refused before is refused again.
+        results.push(earlier.get(mutation.seq) ?? { seq: mutation.seq, status: 'duplicate' })
+        continue
+      }
+      const result = await applyMutation(ctx, mutation)
+      if (result.status === 'rejected') {
+        await tx.query('INSERT INTO rejected_mutations (device_id, seq, reason, detail) VALUES ($1, $2, $3, $4)', [
+          input.deviceId,
+          mutation.seq,
+          result.reason,
+          result.detail ?? null,
+        ])
+      }
+      results.push(result)
     }
     // Rejected mutations are acknowledged too: sent again they would be rejected again.
     const ackSeq = Math.max(device.ack_seq, ...input.mutations.map((mutation) => mutation.seq))
@@ -75,6 +90,21 @@ export async function applyPush(db: Database, input: PushInput): Promise<PushOut
     ])
     return { ackSeq, results }
   })
+}
+
+/** The refusals this device was given for any of `seqs`, as they were answered then. */
+async function earlierRejections(tx: Queryable, deviceId: string, seqs: number[]): Promise<Map<number, MutationResult>> {
+  if (seqs.length === 0) return new Map()
+  const { rows } = await tx.query<{ seq: number; reason: RejectionReason; detail: string | null }>(
+    'SELECT seq, reason, detail FROM rejected_mutations WHERE device_id = $1 AND seq = ANY($2::bigint[])',
+    [deviceId, seqs],
+  )
+  return new Map(
+    rows.map((row): [number, MutationResult] => [
+      row.seq,
+      { seq: row.seq, status: 'rejected', reason: row.reason, ...(row.detail !== null ? { detail: row.detail } : {}) },
+    ]),
+  )
 }
 
 type Outcome =
@@ -125,7 +155,7 @@ async function decide(
 
   const existing = await loadRecord(ctx.tx, table, mutation.id)
   const outcome = existing
-    ? await changeRecord(ctx, existing, mutation.op, fields, stamp)
+    ? await changeRecord(ctx, existing, mutation.op, fields, stamp, clamped)
     : await createRecord(ctx, table, mutation.id, mutation.op, fields, stamp)
   return { outcome, stamp, clamped }
 }
@@ -221,6 +251,7 @@ async function changeRecord(
   op: IncomingMutation['op'],
   fields: Record<string, unknown>,
   stamp: string,
+  clamped: boolean,
 ): Promise<Outcome> {
   // Rights come before "deleted", so a record out of reach stays unknown, deleted or not.
   if (!mayWrite(ctx.scope, record)) return forbidden
@@ -236,7 +267,7 @@ async function changeRecord(
   if (parentField !== undefined && parentField in fields && fields[parentField] !== record.parent_id) {
     return invalid(parentField)
   }
-  return merge(ctx, record, fields, stamp)
+  return merge(ctx, record, fields, stamp, clamped)
 }
 
 interface LostValue {
@@ -250,10 +281,19 @@ interface LostValue {
 /**
  * Per-field last-writer-wins by stamp. Nothing typed is lost silently: a losing incoming value goes
  * to the conflict log, and so does a stored value beaten by a write made before that value reached
- * this server (its author could not have seen it: a concurrent edit).
+ * this server (its author could not have seen it: a concurrent edit). A clamped stamp tells nothing
+ * about when its write was made (its device's clock is wrong, and clamping set it to now), so it
+ * counts as made before anything stored: otherwise a clock running ahead would silently replace
+ * every value that reached the server while its device was offline.
  */
-async function merge(ctx: PushContext, record: RecordRow, fields: Record<string, unknown>, stamp: string): Promise<Outcome> {
-  const incomingMillis = parseStamp(stamp)!.millis
+async function merge(
+  ctx: PushContext,
+  record: RecordRow,
+  fields: Record<string, unknown>,
+  stamp: string,
+  clamped: boolean,
+): Promise<Outcome> {
+  const incomingMillis = clamped ? Number.NEGATIVE_INFINITY : parseStamp(stamp)!.millis
   const writer = writerOf(ctx)
   const won: Record<string, unknown> = {}
   const superseded: string[] = []

@@ -19,6 +19,8 @@ export interface StoredSession {
 const SESSION_KEY = 'session'
 const CURSOR_KEY = 'syncCursor'
 const LAST_SYNC_KEY = 'lastSyncAt'
+/** Set while a pull from the start is under way: until it ends, the cursor it saves is not to be trusted. */
+const FROM_START_KEY = 'pullFromStart'
 
 async function readSetting<T>(key: string): Promise<T | undefined> {
   const setting = await guarded(() => getDatabase().settings.get(key))
@@ -35,8 +37,24 @@ export const readCursor = () => readSetting<string>(CURSOR_KEY)
 export const readLastSyncAt = () => readSetting<number>(LAST_SYNC_KEY)
 export const saveLastSyncAt = (at: number) => writeSetting(LAST_SYNC_KEY, at)
 
-export async function forgetCursor(): Promise<void> {
-  await guarded(() => getDatabase().settings.delete(CURSOR_KEY))
+/**
+ * Starts a pull from the start: forgets the cursor and notes that one is under way. Its end
+ * (`removeRecordsNotIn`) drops what the endpoint no longer sends; if the app stops before that
+ * (a crash, no network), the note makes the next sync start over, rather than carry on from the
+ * cursor of a page as if nothing needed dropping.
+ */
+export async function beginPullFromStart(): Promise<void> {
+  const db = getDatabase()
+  await guarded(() =>
+    db.transaction('rw', db.settings, async () => {
+      await db.settings.delete(CURSOR_KEY)
+      await db.settings.put({ key: FROM_START_KEY, value: true })
+    }),
+  )
+}
+
+export async function pullFromStartUnderWay(): Promise<boolean> {
+  return (await readSetting<boolean>(FROM_START_KEY)) === true
 }
 
 /** The oldest local changes, in the order they were made. */
@@ -53,15 +71,22 @@ export async function outboxSummary(): Promise<{ count: number; oldestAt: number
 /**
  * Settles pushed changes: acknowledged ones leave the outbox, refused ones move to `rejections`
  * with their reason, in one transaction so none is lost or kept twice.
+ *
+ * A refused change also leaves this device's copy of its record different from the endpoint's
+ * (a value the endpoint did not take, or a record it never accepted), and no pull would ever
+ * correct it: nothing changed there. So the copy goes too (what was typed stays in `rejections`);
+ * a record the user may still see comes back as the endpoint has it with a pull from the start
+ * (see `syncOnce`).
  */
 export async function settleOutbox(acknowledged: number[], refused: { entry: OutboxEntry; rejection: Omit<Rejection, 'id' | 'table' | 'recordId' | 'op' | 'fields' | 'at'> }[], now = Date.now()): Promise<void> {
   const db = getDatabase()
   await guarded(() =>
-    db.transaction('rw', [db.outbox, db.rejections], async () => {
+    db.transaction('rw', [db.outbox, db.rejections, db.mentees, db.notes, db.appointments, db.checklistItems], async () => {
       await db.outbox.bulkDelete(acknowledged)
       for (const { entry, rejection } of refused) {
         await db.rejections.add({ ...rejection, table: entry.table, recordId: entry.recordId, op: entry.op, fields: entry.fields, at: now })
         if (entry.seq !== undefined) await db.outbox.delete(entry.seq)
+        await table(entry.table).delete(entry.recordId)
       }
     }),
   )
@@ -79,39 +104,60 @@ function table<T extends SyncedTable>(name: T): Table<RecordsByTable[T], string>
   return getDatabase()[name] as unknown as Table<RecordsByTable[T], string>
 }
 
-/** Fields of a record that have a local write not yet pushed: pulled values must not overwrite them. */
-async function pendingFieldsOf(tableName: SyncedTable, id: string): Promise<{ fields: Set<string>; deleted: boolean }> {
-  const entries = await getDatabase().outbox.where('[table+recordId]').equals([tableName, id]).toArray()
-  const fields = new Set<string>()
-  let deleted = false
-  for (const entry of entries) {
-    if (entry.op === 'delete') deleted = true
-    for (const field of Object.keys(entry.fields)) fields.add(field)
-  }
-  return { fields, deleted }
+type Pending = Map<string, { fields: Set<string>; deleted: boolean }>
+
+/** Fields with a local write not yet pushed, per `table:id`: pulled values must not overwrite them. */
+async function pendingFields(): Promise<Pending> {
+  const pending: Pending = new Map()
+  await getDatabase().outbox.each((entry) => {
+    const key = `${entry.table}:${entry.recordId}`
+    const known = pending.get(key) ?? { fields: new Set<string>(), deleted: false }
+    if (entry.op === 'delete') known.deleted = true
+    for (const field of Object.keys(entry.fields)) known.fields.add(field)
+    pending.set(key, known)
+  })
+  return pending
 }
 
-async function applyChange(change: Change, now: number): Promise<void> {
-  const target = table(change.table)
-  if (change.op !== 'upsert') {
-    // Deleted or out of reach: gone from this device. Local edits still waiting in the outbox
-    // stay there; the endpoint will refuse them and the user sees why.
-    await target.delete(change.id)
-    return
+/**
+ * Works out a page's effect in memory, then writes it with one bulk read and one bulk write per
+ * table: a page of 500 changes costs a few IndexedDB requests, not three per change.
+ */
+async function applyChanges(changes: Change[], now: number): Promise<void> {
+  const pending = await pendingFields()
+  const byTable = new Map<SyncedTable, Change[]>()
+  for (const change of changes) byTable.set(change.table, [...(byTable.get(change.table) ?? []), change])
+  for (const [name, tableChanges] of byTable) {
+    const target = table(name)
+    const ids = [...new Set(tableChanges.map((change) => change.id))]
+    const stored = await target.bulkGet(ids)
+    // The state each record ends the page in: a record to store, or null to remove it.
+    const state = new Map<string, RecordsByTable[SyncedTable] | null | undefined>(ids.map((id, i) => [id, stored[i]]))
+    for (const change of tableChanges) {
+      if (change.op !== 'upsert') {
+        // Deleted or out of reach: gone from this device. Local edits still waiting in the
+        // outbox stay there; the endpoint will refuse them and the user sees why.
+        state.set(change.id, null)
+        continue
+      }
+      const local = pending.get(`${name}:${change.id}`)
+      if (local?.deleted) continue
+      const existing = state.get(change.id) ?? undefined
+      const incoming = local ? Object.fromEntries(Object.entries(change.fields).filter(([field]) => !local.fields.has(field))) : change.fields
+      state.set(change.id, {
+        ...emptyContent(name),
+        ...(existing ?? {}),
+        ...incoming,
+        id: change.id,
+        createdAt: existing?.createdAt ?? now,
+        updatedAt: now,
+      } as RecordsByTable[SyncedTable])
+    }
+    const puts = [...state.values()].filter((record): record is RecordsByTable[SyncedTable] => Boolean(record))
+    const removals = [...state].filter(([, record]) => record === null).map(([id]) => id)
+    if (puts.length > 0) await target.bulkPut(puts)
+    if (removals.length > 0) await target.bulkDelete(removals)
   }
-  const pending = await pendingFieldsOf(change.table, change.id)
-  if (pending.deleted) return
-  const existing = await target.get(change.id)
-  const incoming = Object.fromEntries(Object.entries(change.fields).filter(([field]) => !pending.fields.has(field)))
-  const record = {
-    ...emptyContent(change.table),
-    ...(existing ?? {}),
-    ...incoming,
-    id: change.id,
-    createdAt: existing?.createdAt ?? now,
-    updatedAt: now,
-  } as RecordsByTable[typeof change.table]
-  await target.put(record)
 }
 
 /**
@@ -124,8 +170,8 @@ export async function applyPulledPage(changes: Change[], cursor: string): Promis
   const clock = await loadLocalClock()
   await guarded(() =>
     db.transaction('rw', [db.mentees, db.notes, db.appointments, db.checklistItems, db.outbox, db.settings], async () => {
+      await applyChanges(changes, now)
       for (const change of changes) {
-        await applyChange(change, now)
         if (change.op === 'upsert') for (const stamp of Object.values(change.hlc)) clock.observe(stamp)
       }
       await db.settings.put({ key: CURSOR_KEY, value: cursor })
@@ -138,7 +184,8 @@ export async function applyPulledPage(changes: Change[], cursor: string): Promis
 export async function removeRecordsNotIn(seen: Map<SyncedTable, Set<string>>): Promise<void> {
   const db = getDatabase()
   await guarded(() =>
-    db.transaction('rw', [db.mentees, db.notes, db.appointments, db.checklistItems, db.outbox], async () => {
+    db.transaction('rw', [db.mentees, db.notes, db.appointments, db.checklistItems, db.outbox, db.settings], async () => {
+      await db.settings.delete(FROM_START_KEY)
       const pending = new Set((await db.outbox.toArray()).map((e) => `${e.table}:${e.recordId}`))
       for (const name of SYNCED_TABLES) {
         const keep = seen.get(name) ?? new Set<string>()

@@ -1,8 +1,9 @@
 import {
   applyPulledPage,
-  forgetCursor,
+  beginPullFromStart,
   nextOutboxBatch,
   observeServerTime,
+  pullFromStartUnderWay,
   readCursor,
   removeRecordsNotIn,
   saveLastSyncAt,
@@ -31,11 +32,16 @@ function toMutation(entry: OutboxEntry): Mutation {
     : { seq, table: entry.table, id: entry.recordId, op: 'upsert', fields: entry.fields, hlc: entry.hlc }
 }
 
-/** Pushes the whole outbox in batches, oldest first; a batch sent twice is applied once. */
-async function pushAll(client: SyncClient, deviceId: string, report: SyncReport): Promise<void> {
+/**
+ * Pushes the whole outbox in batches, oldest first; a batch sent twice is applied once. Returns
+ * whether a change was refused for a reason other than its record being deleted: the endpoint
+ * still has that record (or may), and only a pull from the start brings back its version of it.
+ */
+async function pushAll(client: SyncClient, deviceId: string, report: SyncReport): Promise<boolean> {
+  let pullFromStart = false
   for (;;) {
     const batch = await nextOutboxBatch(MAX_PUSH_BATCH)
-    if (batch.length === 0) return
+    if (batch.length === 0) return pullFromStart
     const response = await client.push({
       deviceId,
       schemaVersion: PROTOCOL_SCHEMA_VERSION,
@@ -64,6 +70,7 @@ async function pushAll(client: SyncClient, deviceId: string, report: SyncReport)
     await settleOutbox(acknowledged, refused)
     report.pushed += acknowledged.length
     report.refused += refused.length
+    if (refused.some(({ rejection }) => rejection.reason !== 'deleted')) pullFromStart = true
   }
 }
 
@@ -91,16 +98,22 @@ async function pullAll(client: SyncClient, report: SyncReport, seen?: Map<Synced
 
 /**
  * One full sync: push everything, then pull everything. When the endpoint no longer has the
- * history behind our cursor, pull again from the start and drop what it no longer sends.
+ * history behind our cursor, or refused a change to a record it still has, pull again from the
+ * start and drop what it no longer sends; a pull from the start that did not finish starts over.
  */
 export async function syncOnce(client: SyncClient, deviceId: string): Promise<SyncReport> {
   const report: SyncReport = { pushed: 0, refused: 0, superseded: [], pulled: 0, changedTables: new Set() }
-  await pushAll(client, deviceId, report)
-  try {
-    await pullAll(client, report)
-  } catch (error) {
-    if (!(error instanceof EndpointError && error.code === 'reset_required')) throw error
-    await forgetCursor()
+  let fromStart = (await pushAll(client, deviceId, report)) || (await pullFromStartUnderWay())
+  if (!fromStart) {
+    try {
+      await pullAll(client, report)
+    } catch (error) {
+      if (!(error instanceof EndpointError && error.code === 'reset_required')) throw error
+      fromStart = true
+    }
+  }
+  if (fromStart) {
+    await beginPullFromStart()
     const seen = new Map<SyncedTable, Set<string>>()
     await pullAll(client, report, seen)
     await removeRecordsNotIn(seen)

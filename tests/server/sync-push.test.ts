@@ -120,6 +120,36 @@ for (const database of forEachDatabase()) {
       expect(await countRows('conflicts WHERE record_id = $1', [menteeId])).toBe(0)
     })
 
+    // Found by the sync simulation: a Pate's note for a mentee unassigned meanwhile was refused,
+    // the answer got lost, the batch was sent again and answered `duplicate`; the app took that
+    // for "applied", so the refusal never reached the user and the note stayed on the device.
+    it('refuses a refused mutation again when it is sent again, and answers duplicate for the applied ones', async () => {
+      const coach = await TestDevice.signIn(server, users.coachA)
+      const menteeId = randomUUID()
+      await coach.push(coach.upsert('mentees', menteeId, mentee('Dana')))
+      const pate = await TestDevice.signIn(server, users.pate)
+      const body = {
+        deviceId: pate.session.deviceId,
+        schemaVersion: 1,
+        mutations: [pate.upsert('notes', randomUUID(), note(menteeId)), pate.upsert('mentees', randomUUID(), mentee('Emil'))],
+      }
+      const first = await pate.pushRaw(body)
+      expect(first.body.results).toEqual([
+        { seq: 1, status: 'rejected', reason: 'forbidden' },
+        { seq: 2, status: 'rejected', reason: 'forbidden' },
+      ])
+      await assign(db, users.pate, menteeId)
+      const again = await pate.pushRaw({ ...body, mutations: [...body.mutations, pate.upsert('notes', randomUUID(), note(menteeId))] })
+      expect(again.body.results).toEqual([...first.body.results, { seq: 3, status: 'applied' }])
+      expect(again.body.ackSeq).toBe(3)
+      expect(await countRows('records WHERE mentee_id = $1', [menteeId])).toBe(2)
+
+      const invalid = pate.upsert('notes', randomUUID(), { ...note(menteeId), kind: 'gossip' })
+      const refused = await pate.push(invalid)
+      expect(refused.results).toEqual([{ seq: 4, status: 'rejected', reason: 'invalid', detail: 'kind' }])
+      expect((await pate.push(invalid)).results).toEqual(refused.results)
+    })
+
     it('keeps the edits of two devices to different fields of one record', async () => {
       const a = await TestDevice.signIn(server, users.coachA)
       const b = await TestDevice.signIn(server, users.coachA2)
@@ -466,6 +496,29 @@ for (const database of forEachDatabase()) {
 
       const pulled = upsertsOf((await coach.pullAll()).changes).find((change) => change.id === menteeId)!
       expect(pulled.hlc.givenName).toBe(stamps.givenName)
+    })
+
+    // Found by the sync simulation: a device whose clock runs a day ahead edited offline; the
+    // clamped stamp (the server's now) looked newer than the other coach's value's arrival, so that
+    // value was replaced without a conflict entry.
+    it('logs the value a clamped stamp replaces: a clock running ahead tells nothing about when it wrote', async () => {
+      const coach = await TestDevice.signIn(server, users.coachA)
+      const ahead = await TestDevice.signIn(server, users.coachA2)
+      const menteeId = randomUUID()
+      const now = Date.now()
+      server.clock.fixed = now
+      await coach.push(coach.upsert('mentees', menteeId, mentee('Ida', { phone: '1' }), stampAt(now - 60_000, 'coach')))
+      server.clock.fixed = now + 60_000
+      const response = await ahead.push(ahead.upsert('mentees', menteeId, { phone: '2' }, stampAt(now + DAY, 'ahead')))
+      expect(response.results).toEqual([{ seq: 1, status: 'applied' }])
+      expect((await storedFields('mentees', menteeId)).phone).toBe('2')
+      const logged = (await conflictsOf(coach, `?id=${menteeId}`)).filter((entry) => entry.field === 'phone')
+      expect(logged.map((entry) => entry.value)).toEqual(['1'])
+
+      // Without a clamp, a write stamped after the value arrived is a later edit, not a conflict.
+      server.clock.fixed = now + 120_000
+      await coach.push(coach.upsert('mentees', menteeId, { phone: '3' }, stampAt(now + 110_000, 'coach')))
+      expect((await conflictsOf(coach, `?id=${menteeId}`)).filter((entry) => entry.field === 'phone')).toHaveLength(1)
     })
   })
 }

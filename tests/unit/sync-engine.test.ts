@@ -3,7 +3,7 @@ import type { LotseDatabase } from '@/db/db'
 import { createMentee, getMentee, updateMentee } from '@/db/repositories/mentees'
 import { applyPulledPage, listRejections, outboxSummary, readCursor, saveSession } from '@/db/sync-store'
 import type { Change, PullResponse, PushRequest, PushResponse } from '@/shared/protocol'
-import { EndpointError, type SyncClient } from '@/sync/client'
+import { EndpointError, NetworkError, type SyncClient } from '@/sync/client'
 import { syncOnce } from '@/sync/engine'
 import { fictionalMentee, freshDatabase } from './helpers'
 
@@ -65,6 +65,34 @@ describe('push', () => {
     const client = new ScriptedClient()
     await syncOnce(asClient(client), 'device-1')
     expect(client.pushes.map((p) => p.mutations.length)).toEqual([200, 200, 50])
+  })
+
+  // Found by the sync simulation: a Pate's edit of a sensitive field without a share was refused,
+  // and the device kept the refused value for good (no pull ever touched the record again).
+  it('drops the copy of a record whose change was refused and pulls it again from the start', async () => {
+    const mentee = await createMentee(fictionalMentee())
+    await db.outbox.clear() // the creation was pushed earlier
+    await db.settings.put({ key: 'syncCursor', value: 'c-before' })
+    await updateMentee(mentee.id, fictionalMentee({ residenceStatus: 'toleratedStay' }))
+    const pages: PullResponse[] = [
+      { changes: [{ table: 'mentees', id: mentee.id, op: 'upsert', fields: { givenName: 'Testperson', familyName: 'Beispiel' }, hlc: {} }], cursor: 'c-fresh', hasMore: false, serverTime },
+    ]
+    const client = new ScriptedClient((seq) => ({ seq, status: 'rejected', reason: 'forbidden' }), pages)
+    const report = await syncOnce(asClient(client), 'device-1')
+    expect(report.refused).toBe(1)
+    expect(client.pullCursors).toEqual([undefined])
+    expect((await getMentee(mentee.id))?.residenceStatus).toBeNull()
+    expect((await listRejections())[0]?.fields).toEqual({ residenceStatus: 'toleratedStay' })
+    expect(await readCursor()).toBe('c-fresh')
+  })
+
+  it('drops a record refused as deleted without pulling from the start', async () => {
+    const mentee = await createMentee(fictionalMentee())
+    await db.settings.put({ key: 'syncCursor', value: 'c-before' })
+    const client = new ScriptedClient((seq) => ({ seq, status: 'rejected', reason: 'deleted' }))
+    await syncOnce(asClient(client), 'device-1')
+    expect(client.pullCursors).toEqual(['c-before'])
+    expect(await db.mentees.get(mentee.id)).toBeUndefined()
   })
 
   it('moves a refused change to the needs-attention list with its reason', async () => {
@@ -131,6 +159,39 @@ describe('pull', () => {
     expect(await getMentee(kept.id)).toBeDefined()
     expect(await getMentee(otherId)).toBeUndefined()
     expect(await readCursor()).toBe('fresh')
+  })
+})
+
+// Found by the sync simulation: the pull from the start after reset_required was cut off after its
+// first page (a crash); the next sync carried on from that page's cursor as an ordinary pull and
+// never dropped the records the endpoint had deleted and purged meanwhile.
+describe('a pull from the start that is cut off', () => {
+  it('starts over at the next sync and then drops what the endpoint no longer sends', async () => {
+    const kept = await createMentee(fictionalMentee({ givenName: 'Bleibt' }))
+    await db.outbox.clear()
+    await db.mentees.put({ ...(await getMentee(kept.id))!, id: otherId, givenName: 'Gelöscht und verjährt' })
+    await db.settings.put({ key: 'syncCursor', value: 'very-old' })
+    const keptChange: Change = { table: 'mentees', id: kept.id, op: 'upsert', fields: { givenName: 'Bleibt' }, hlc: {} }
+    const firstPage: PullResponse = { changes: [keptChange], cursor: 'fresh-1', hasMore: true, serverTime }
+    // The second page never comes.
+    class CutOff extends ScriptedClient {
+      override pull(cursor: string | undefined): Promise<PullResponse> {
+        return cursor === 'fresh-1' ? Promise.reject(new NetworkError()) : super.pull(cursor)
+      }
+    }
+    const cutOff = new CutOff(undefined, [firstPage], new EndpointError(409, 'reset_required', undefined))
+    await expect(syncOnce(asClient(cutOff), 'device-1')).rejects.toBeInstanceOf(NetworkError)
+    expect(await getMentee(otherId)).toBeDefined()
+
+    const next = new ScriptedClient(undefined, [{ changes: [keptChange], cursor: 'fresh-2', hasMore: false, serverTime }])
+    await syncOnce(asClient(next), 'device-1')
+    expect(next.pullCursors).toEqual([undefined])
+    expect(await getMentee(otherId)).toBeUndefined()
+    expect(await getMentee(kept.id)).toBeDefined()
+
+    const after = new ScriptedClient()
+    await syncOnce(asClient(after), 'device-1')
+    expect(after.pullCursors).toEqual(['fresh-2'])
   })
 })
 
