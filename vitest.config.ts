@@ -32,6 +32,22 @@ export default mergeConfig(
             include: ['tests/server/**/*.test.ts'],
             // PostgreSQL for the PostgreSQL half of the database tests (skipped loudly when none).
             globalSetup: ['tests/setup/postgres.ts'],
+            // scrypt sign-ins and fresh databases are slow on a busy 2-core machine; a timeout is
+            // a failure to finish, not a wrong answer, so give them room.
+            testTimeout: 60_000,
+          },
+        },
+        {
+          extends: true,
+          test: {
+            // The sync simulation (tests/properties/sync-simulation.test.ts): one long test that
+            // sets its own timeout from SIM_RUNS / SIM_TIME_LIMIT_S.
+            name: 'properties',
+            environment: 'node',
+            include: ['tests/properties/**/*.test.ts'],
+            setupFiles: ['tests/setup/indexeddb.ts'],
+            testTimeout: 30 * 60_000,
+            hookTimeout: 180_000,
           },
         },
         {
