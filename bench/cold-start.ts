@@ -7,6 +7,7 @@
 import type { Browser, BrowserContext } from 'playwright-core'
 import type { Appointment, Mentee, Note } from '../src/shared/records'
 import { jsHeapUsed, waitForTodayReady, withTimeout } from './lib/browser'
+import { storeBenchSession } from './lib/sync-page'
 
 export interface ColdStartRun {
   ms: number
@@ -23,6 +24,11 @@ export interface ColdStartResult {
   seededMentees: number
   /** Requests during the offline runs that did not come from the service worker (should be 0). */
   notFromServiceWorker: string[]
+  /**
+   * Sync API calls the app tried while offline (they fail; the API is never served from the
+   * cache). Not app shell, so not part of the check above.
+   */
+  offlineApiCalls: string[]
   /** Whether each run could stop the service worker first (CDP ServiceWorker.stopAllWorkers). */
   serviceWorkerStopped: boolean
 }
@@ -116,12 +122,17 @@ async function coldRun(
   appUrl: string,
   cpuRate: number,
   notFromServiceWorker: string[],
+  offlineApiCalls: string[],
 ): Promise<ColdStartRun & { stopped: boolean }> {
   const page = await context.newPage()
+  const note = (url: string, entry: string) => {
+    const list = new URL(url).pathname.startsWith('/api/') ? offlineApiCalls : notFromServiceWorker
+    list.push(entry)
+  }
   page.on('response', (response) => {
-    if (!response.fromServiceWorker() && !response.url().startsWith('data:')) notFromServiceWorker.push(response.url())
+    if (!response.fromServiceWorker() && !response.url().startsWith('data:')) note(response.url(), response.url())
   })
-  page.on('requestfailed', (request) => notFromServiceWorker.push(`${request.url()} (failed)`))
+  page.on('requestfailed', (request) => note(request.url(), `${request.url()} (failed)`))
   try {
     const cdp = await context.newCDPSession(page)
     let stopped = true
@@ -148,18 +159,21 @@ export async function measureOfflineColdStart(browser: Browser, options: ColdSta
   const { appUrl, runs, log } = options
   const context = await browser.newContext({ locale: 'de-DE' })
   try {
+    // Signed in once before (the app opens on Today only with a session), then installed.
+    await storeBenchSession(context, appUrl)
     await installApp(context, appUrl)
     await context.setOffline(true)
     await options.stopServer()
     log('service worker active and controlling; offline, app server stopped')
 
     const notFromServiceWorker: string[] = []
+    const offlineApiCalls: string[] = []
     let serviceWorkerStopped = true
     const series = async (cpuRate: number, label: string): Promise<ColdStartRun[]> => {
       const result: ColdStartRun[] = []
       const count = cpuRate === 1 ? runs : options.throttledRuns
       for (let i = 0; i < count; i++) {
-        const { stopped, ...run } = await coldRun(context, appUrl, cpuRate, notFromServiceWorker)
+        const { stopped, ...run } = await coldRun(context, appUrl, cpuRate, notFromServiceWorker, offlineApiCalls)
         serviceWorkerStopped &&= stopped
         result.push(run)
       }
@@ -176,7 +190,7 @@ export async function measureOfflineColdStart(browser: Browser, options: ColdSta
     })
     const seeded1x = await series(1, `cold start, ${seededMentees} mentees, 1x CPU`)
     const seeded4x = await series(4, `cold start, ${seededMentees} mentees, 4x CPU`)
-    return { empty1x, empty4x, seeded1x, seeded4x, seededMentees, notFromServiceWorker, serviceWorkerStopped }
+    return { empty1x, empty4x, seeded1x, seeded4x, seededMentees, notFromServiceWorker, offlineApiCalls, serviceWorkerStopped }
   } finally {
     await context.close()
   }

@@ -1,13 +1,15 @@
 /**
  * Figure 1: the JS and CSS the first screen (Today) needs, as gzip bytes. Loads the built app in a
- * fresh browser context (nothing cached, no service worker yet), takes every .js/.css resource
- * the page requested up to TodayView's ready mark, and gzips each file from dist/ at level 9.
+ * fresh browser context (nothing of the app cached, no service worker yet; only a stored session,
+ * so the app opens on Today), takes every .js/.css resource the page requested up to TodayView's
+ * ready mark, and gzips each file from dist/ at level 9.
  */
 import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import type { Browser } from 'playwright-core'
 import { waitForTodayReady } from './lib/browser'
+import { storeBenchSession } from './lib/sync-page'
 
 export interface FirstScreenFile {
   path: string
@@ -27,6 +29,8 @@ export interface FirstScreenResult {
 export async function measureFirstScreen(browser: Browser, appUrl: string, distDir: string): Promise<FirstScreenResult> {
   const context = await browser.newContext({ locale: 'de-DE' })
   try {
+    // A returning coach: signed in once, so the app opens on Today (not on the sign-in screen).
+    await storeBenchSession(context, appUrl)
     const page = await context.newPage()
     await page.goto(appUrl)
     const readyMs = await waitForTodayReady(page)

@@ -4,12 +4,16 @@
  *   npx vite build && npx tsx bench/run.ts
  *
  * Prints a table and writes bench-results.json (figure → { value, unit, baseline?, ratio?,
- * budget? }). Exits non-zero when a budgeted figure is over its budget. Only 127.0.0.1 is
- * contacted: the built app is served by server/app.ts, the search bundle by a tiny static server.
+ * budget?, skipped? }). Exits non-zero when a budgeted figure is over its budget. Only 127.0.0.1
+ * is contacted: the built app is served by server/app.ts, the search bundle by a tiny static
+ * server, the sync benchmark page by the endpoints under test (child processes, see bench/server/),
+ * and PostgreSQL is a throwaway cluster on 127.0.0.1 (scripts/ensure-postgres.mjs).
  */
-import { existsSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, rmSync } from 'node:fs'
 import { cp, rm, writeFile } from 'node:fs/promises'
 import type { AddressInfo } from 'node:net'
+import os from 'node:os'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { Browser } from 'playwright-core'
@@ -18,10 +22,16 @@ import { toIsoDate } from '../src/shared/dates'
 import { measureOfflineColdStart } from './cold-start'
 import { measureFirstScreen } from './first-screen'
 import { launchChromium } from './lib/browser'
+import { buildBenchBundle } from './lib/bundle'
 import { Figures } from './lib/figures'
+import { preparePgliteDirs, type PgliteDirs } from './lib/pglite-dirs'
+import { startThrowawayPostgres, warnLoudly, type PostgresCluster } from './lib/postgres'
 import { median, percentile } from './lib/stats'
+import { SYNC_PAGE_DIR } from './lib/sync-page'
+import { measurePushThroughput, type PushOptions, type PushResult } from './push'
 import { buildSearchBundle, measureSearch } from './search'
 import { generateAgenda, generateMentees, SEARCH_WORDS } from './shared/data'
+import { measureSyncDataset, type DatasetSize, type SyncDatasetResult } from './sync'
 
 const FIRST_SCREEN_BUDGET_BYTES = 150 * 1024
 const SEARCH_P95_BUDGET_MS = 50
@@ -30,8 +40,28 @@ const COLD_START_RUNS = 7
 const COLD_START_THROTTLED_RUNS = 5
 const SEARCH_ROUNDS = 3
 const INDEX_BUILDS = 3
-/** Hard limit for the whole run: a hung browser must not hang CI. */
-const WATCHDOG_MS = 300_000
+/** Initial sync: at most this multiple of a raw bulkPut of the same rows. */
+const INITIAL_SYNC_RATIO_BUDGET = 2
+/** One changed field, pushed and pulled: bytes of request and response bodies, whatever the size. */
+const INCREMENTAL_SYNC_BYTES_BUDGET = 2048
+const SYNC_LARGE: DatasetSize = { label: '10k', mentees: 10_000, notesPerMentee: 10 }
+const SYNC_SMALL: DatasetSize = { label: '100', mentees: 100, notesPerMentee: 10 }
+const INCREMENTAL_ROUNDS = 3
+/** Push load: devices × batches × batch size mutations (plus one warm-up batch per device). */
+const PUSH_LOAD = { devices: 4, batches: 10, batchSize: 200, mentees: 1_000 }
+/**
+ * The initial sync is stopped after 3x the baseline (over the 2x budget for certain by then),
+ * within these bounds, and earlier when the run would otherwise overrun RUN_TARGET_MS.
+ */
+const SYNC_DEADLINE_BASELINE_FACTOR = 3
+const SYNC_DEADLINE_MIN_MS = 20_000
+const SYNC_DEADLINE_MAX_MS = 120_000
+/** What this script should take (npm run bench adds the app build): about 5.5 minutes in all. */
+const RUN_TARGET_MS = 300_000
+/** Kept for what follows the initial sync: incremental syncs and both push benchmarks. */
+const AFTER_INITIAL_SYNC_MS = 80_000
+/** Hard limit for the whole run, well above the target: a hung browser must not hang CI. */
+const WATCHDOG_MS = 540_000
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url))
 const builtDir = path.join(projectRoot, 'dist')
@@ -39,6 +69,8 @@ const benchDistDir = path.join(projectRoot, 'dist-bench')
 /** A copy of dist/ taken at the start, so a parallel `vite build` cannot change files mid-run. */
 const distDir = path.join(benchDistDir, 'app')
 const searchBundleDir = path.join(benchDistDir, 'search')
+/** The sync benchmark page, inside the served copy: the endpoint under test serves it itself. */
+const syncBundleDir = path.join(distDir, SYNC_PAGE_DIR)
 const resultsFile = path.join(projectRoot, 'bench-results.json')
 /** Every single measurement, for a closer look (dist-bench/ is git-ignored). */
 const samplesFile = path.join(benchDistDir, 'samples.json')
@@ -50,9 +82,19 @@ function log(line: string): void {
 
 const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`
 
+/** Things to undo even when the watchdog ends the run (synchronously, from its timer). */
+const emergencyCleanup = new Map<string, () => void>()
+
 async function main(): Promise<number> {
   const watchdog = setTimeout(() => {
     console.error(`bench: still running after ${WATCHDOG_MS / 1000} s, giving up`)
+    for (const [what, undo] of emergencyCleanup) {
+      try {
+        undo()
+      } catch (error) {
+        console.error(`bench: could not clean up ${what}:`, error instanceof Error ? error.message : error)
+      }
+    }
     process.exit(3)
   }, WATCHDOG_MS)
   watchdog.unref()
@@ -64,6 +106,10 @@ async function main(): Promise<number> {
   await rm(distDir, { recursive: true, force: true })
   await cp(builtDir, distDir, { recursive: true })
 
+  // Other work on the machine makes every figure slower and noisier: say how busy it was.
+  const busy = () => `load average ${os.loadavg()[0]?.toFixed(1)} on ${os.availableParallelism()} cores`
+  log(`machine: ${busy()} at the start`)
+
   const today = toIsoDate(new Date())
   const mentees = generateMentees({ count: MENTEE_COUNT, today })
   const agenda = generateAgenda(mentees, today)
@@ -71,6 +117,8 @@ async function main(): Promise<number> {
 
   await buildSearchBundle(projectRoot, searchBundleDir)
   log('built the search bench bundle into dist-bench/search/')
+  await buildBenchBundle({ projectRoot, outDir: syncBundleDir, pages: ['sync.html'], base: `/${SYNC_PAGE_DIR}/` })
+  log(`built the sync bench page into dist-bench/app/${SYNC_PAGE_DIR}/`)
 
   const app = await buildServer({ distDir })
   await app.listen({ host: '127.0.0.1', port: 0 })
@@ -85,6 +133,8 @@ async function main(): Promise<number> {
   const figures = new Figures()
   const samples: Record<string, unknown> = {}
   let browser: Browser | undefined
+  let pglite: PgliteDirs | undefined
+  let postgres: PostgresCluster | undefined
   try {
     browser = await launchChromium()
     log(`Chromium ${browser.version()}, app at ${appUrl}`)
@@ -111,6 +161,9 @@ async function main(): Promise<number> {
     samples.coldStart = cold
     if (cold.notFromServiceWorker.length > 0) {
       log(`WARNING: offline runs made requests not answered by the service worker: ${[...new Set(cold.notFromServiceWorker)].join(', ')}`)
+    }
+    if (cold.offlineApiCalls.length > 0) {
+      log(`note: the app tried ${cold.offlineApiCalls.length} sync call(s) while offline (not app shell): ${[...new Set(cold.offlineApiCalls)].join(', ')}`)
     }
     if (!cold.serviceWorkerStopped) log('note: could not stop the service worker before each run (it may have been warm)')
     if (cold.seeded1x.some((r) => r.todayItems === 0)) log('WARNING: Today showed no items with the seeded database')
@@ -153,11 +206,64 @@ async function main(): Promise<number> {
     figures.add('searchIndexBuildMs4xCpu', median(search.x4.index.map((r) => r.totalMs)), 'ms')
     figures.add('searchHeapBytes', search.peakHeapBytes, 'bytes')
     figures.add('searchRetainedHeapBytes', search.retainedHeapBytes, 'bytes')
+
+    // 4. Initial and incremental sync (endpoint on PGlite in a child process)
+    pglite = await preparePgliteDirs()
+    const pgliteRoot = pglite.root
+    emergencyCleanup.set('PGlite directories', () => rmSync(pgliteRoot, { recursive: true, force: true }))
+    log(`PGlite template data directory ready in ${pglite.root}`)
+    const deadlineFor = (baselineMs: number | undefined) => {
+      const timeLeft = RUN_TARGET_MS - (performance.now() - started) - AFTER_INITIAL_SYNC_MS
+      const wanted = baselineMs === undefined ? SYNC_DEADLINE_MAX_MS : baselineMs * SYNC_DEADLINE_BASELINE_FACTOR
+      return Math.min(SYNC_DEADLINE_MAX_MS, Math.max(SYNC_DEADLINE_MIN_MS, Math.min(wanted, timeLeft)))
+    }
+    const syncOptions = { appDir: distDir, pglite, today, incrementalRounds: INCREMENTAL_ROUNDS, deadlineFor, log }
+    const small = await measureSyncDataset(browser, SYNC_SMALL, { ...syncOptions, baseline: false })
+    const large = await measureSyncDataset(browser, SYNC_LARGE, { ...syncOptions, baseline: true })
+    samples.sync = { small, large }
+    addSyncFigures(figures, small, large)
+    await browser.close()
+    browser = undefined
+
+    // 5. Push throughput, PGlite and PostgreSQL (Node only)
+    const pushOptions: Omit<PushOptions, 'engine'> = { ...PUSH_LOAD, pglite, appDir: distDir, today, log }
+    const pushPglite = await measurePushThroughput({ ...pushOptions, engine: 'pglite' })
+    addPushFigures(figures, 'Pglite', pushPglite)
+    const pushSamples: Record<string, PushResult> = { pglite: pushPglite }
+    try {
+      postgres = await startThrowawayPostgres()
+    } catch (error) {
+      const reason = ((error as Error & { stderr?: string }).stderr?.trim() || (error as Error).message).slice(-1500)
+      warnLoudly([
+        'PostgreSQL could NOT be started: the PostgreSQL push figures are SKIPPED (not zero).',
+        ...reason.split('\n'),
+        'Fix: install PostgreSQL (apt-get install postgresql).',
+      ])
+      for (const name of PUSH_FIGURES) figures.skip(`${name.figure}Postgres`, name.unit, 'PostgreSQL could not be started')
+    }
+    if (postgres) {
+      const cluster = postgres
+      emergencyCleanup.set('the PostgreSQL cluster', () =>
+        execFileSync(process.execPath, [path.join(projectRoot, 'scripts/ensure-postgres.mjs'), 'stop', cluster.dataDir]),
+      )
+      log(`PostgreSQL started (${cluster.dataDir})`)
+      const pushPostgres = await measurePushThroughput({ ...pushOptions, engine: 'postgres', databaseUrl: cluster.url })
+      addPushFigures(figures, 'Postgres', pushPostgres)
+      pushSamples.postgres = pushPostgres
+    }
+    samples.push = pushSamples
   } finally {
     await browser?.close()
     await stopApp()
+    if (postgres) {
+      await postgres.stop().catch((error: unknown) => console.error('bench: could not stop PostgreSQL:', error))
+      emergencyCleanup.delete('the PostgreSQL cluster')
+    }
+    await pglite?.remove()
+    emergencyCleanup.delete('PGlite directories')
   }
 
+  log(`machine: ${busy()} at the end`)
   await figures.write(resultsFile)
   await writeFile(samplesFile, JSON.stringify(samples) + '\n')
   console.log('')
@@ -170,6 +276,56 @@ async function main(): Promise<number> {
     return 1
   }
   return 0
+}
+
+function addSyncFigures(figures: Figures, small: SyncDatasetResult, large: SyncDatasetResult): void {
+  const initial = large.initial
+  const run = initial.run
+  const baselineMs = initial.baseline?.ms ?? Number.NaN
+  const factor = initial.deadlineMs / baselineMs
+  const stopped = run.completed
+    ? undefined
+    : `projected: stopped at its deadline (${(initial.deadlineMs / 1000).toFixed(0)} s = ${factor.toFixed(1)}x the baseline` +
+      `${factor >= INITIAL_SYNC_RATIO_BUDGET ? ', so over budget for certain' : ''}) after ${initial.appliedChanges} of ` +
+      `${initial.totalChanges} changes; the rest at the pace of the last pages`
+  figures.add('initialSyncMs', initial.projectedMs, 'ms', { baseline: baselineMs, note: stopped })
+  figures.add('initialSyncRatio', initial.projectedMs / baselineMs, 'x', { budget: INITIAL_SYNC_RATIO_BUDGET, note: stopped })
+  // Where the time goes, per pulled page (means, so they add up): inside SyncClient.pull (request,
+  // the server's work, transfer, JSON parsing), of which the server's part (request to response
+  // sent), and the rest of syncOnce until the next pull (applyPulledPage into IndexedDB, cursor, clock).
+  const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length)
+  figures.add('initialSyncPagePullMs', mean(run.pagePullMs), 'ms')
+  figures.add('initialSyncPageServerMs', initial.serverPullMs / Math.max(1, run.pullRequests), 'ms')
+  figures.add('initialSyncPageApplyMs', mean(run.pageApplyMs), 'ms')
+  figures.add('initialSyncPullPageSize', run.pageSize, 'changes')
+  figures.add('initialSyncWireBytes', initial.projectedWireBytes, 'bytes', {
+    note: stopped && 'projected: the pages not pulled at the pace of the last pages',
+  })
+  figures.add('initialSyncServerPeakRssBytes', initial.serverPeakRssBytes, 'bytes')
+  figures.add('initialSyncBrowserPeakHeapBytes', initial.browserPeakHeapBytes, 'bytes')
+
+  for (const [suffix, result] of [['', large], ['Small', small]] as const) {
+    const runs = result.incremental
+    figures.add(`incrementalSyncBytes${suffix}`, Math.max(...runs.map((r) => r.bodyBytes)), 'bytes', {
+      budget: INCREMENTAL_SYNC_BYTES_BUDGET,
+    })
+    figures.add(`incrementalSyncMs${suffix}`, median(runs.map((r) => r.ms)), 'ms')
+  }
+  figures.add('incrementalSyncBytesWithHeaders', Math.max(...large.incremental.map((r) => r.totalBytes)), 'bytes')
+}
+
+const PUSH_FIGURES = [
+  { figure: 'pushThroughput', unit: 'mutations/s' },
+  { figure: 'pushP50Ms', unit: 'ms' },
+  { figure: 'pushP95Ms', unit: 'ms' },
+  { figure: 'pushServerPeakRssBytes', unit: 'bytes' },
+] as const
+
+function addPushFigures(figures: Figures, suffix: 'Pglite' | 'Postgres', result: PushResult): void {
+  figures.add(`pushThroughput${suffix}`, result.mutationsPerSecond, 'mutations/s')
+  figures.add(`pushP50Ms${suffix}`, result.p50Ms, 'ms')
+  figures.add(`pushP95Ms${suffix}`, result.p95Ms, 'ms')
+  figures.add(`pushServerPeakRssBytes${suffix}`, result.serverPeakRssBytes, 'bytes')
 }
 
 main().then(

@@ -4,42 +4,16 @@
  * 127.0.0.1; the page seeds the app's Dexie database and a baseline database with a givenName
  * index, builds the store's index and times each keystroke for both.
  */
-import path from 'node:path'
 import type { Browser, CDPSession, Page } from 'playwright-core'
-import { build } from 'vite'
 import type { Mentee } from '../src/shared/records'
 import type { IndexBreakdown, IndexBuildResult, KeystrokeRun, LotseBenchApi } from './shared/api'
 import { jsHeapUsed, withTimeout } from './lib/browser'
+import { buildBenchBundle } from './lib/bundle'
 import { startStaticServer } from './lib/static-server'
 import { median } from './lib/stats'
 
 export async function buildSearchBundle(projectRoot: string, outDir: string): Promise<void> {
-  await build({
-    configFile: false,
-    root: path.join(projectRoot, 'bench/browser'),
-    base: '/',
-    publicDir: false,
-    cacheDir: path.join(projectRoot, 'node_modules/.vite-bench'),
-    logLevel: 'warn',
-    resolve: { alias: { '@': path.join(projectRoot, 'src') } },
-    define: {
-      __APP_VERSION__: JSON.stringify('bench'),
-      __VUE_OPTIONS_API__: 'false',
-      __VUE_PROD_DEVTOOLS__: 'false',
-      __VUE_PROD_HYDRATION_MISMATCH_DETAILS__: 'false',
-      __VUE_I18N_FULL_INSTALL__: 'false',
-      __VUE_I18N_LEGACY_API__: 'false',
-      __INTLIFY_PROD_DEVTOOLS__: 'false',
-      __INTLIFY_DROP_MESSAGE_COMPILER__: 'true',
-    },
-    build: {
-      outDir,
-      emptyOutDir: true,
-      target: 'es2022',
-      sourcemap: false,
-      reportCompressedSize: false,
-    },
-  })
+  await buildBenchBundle({ projectRoot, outDir, pages: ['index.html'] })
 }
 
 export interface SearchSeries {

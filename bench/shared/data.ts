@@ -190,3 +190,52 @@ export function generateAgenda(
   }
   return { notes, appointments }
 }
+
+const NOTE_TEXTS = [
+  'Gespräch über Ausbildungsplätze und Unterlagen.',
+  'Telefonat: Termin beim Jobcenter vorbereitet, Bescheid mitbringen.',
+  'Begleitung zur Ausländerbehörde; Fiktionsbescheinigung verlängert.',
+  'Bewerbung für ein Praktikum im Einzelhandel zusammen überarbeitet.',
+  'Sprachkurs B1 angemeldet, Beginn nächsten Monat. Fahrtkosten geklärt.',
+  'Zeugnisse zur Anerkennung geschickt; Übersetzung fehlt noch.',
+  'Kurz im Berufskolleg gesprochen: Anwesenheit gut, Mathe schwierig.',
+] as const
+const NOTE_TOPICS = ['Praktikum', 'Sprachkurs', 'Unterlagen', 'Wohnung', 'Bewerbung', 'Ausbildung'] as const
+const FOLLOW_UPS = ['Unterlagen nachreichen', 'Lebenslauf mitbringen', 'Termin bestätigen'] as const
+const NOTE_KINDS_USED = ['talk', 'phone', 'accompanied', 'fair', 'other'] as const
+
+/**
+ * `perMentee` notes for every mentee (the bulk of a team's records), valid for `validateFields`:
+ * what the sync benchmark seeds into the server and what its baseline writes into IndexedDB.
+ */
+export function generateNotes(
+  mentees: readonly Pick<Mentee, 'id'>[],
+  perMentee: number,
+  today: string,
+  seed = BENCH_SEED + 2,
+): Note[] {
+  const random = createRandom(seed)
+  const base = Date.parse(`${today}T08:00:00Z`)
+  const notes: Note[] = []
+  for (const mentee of mentees) {
+    for (let i = 0; i < perMentee; i++) {
+      const followUp = random() < 0.2
+      const at = base - int(random, 0, 700) * 86_400_000
+      const topicCount = int(random, 0, 2)
+      notes.push({
+        id: uuid(random),
+        createdAt: at,
+        updatedAt: at,
+        menteeId: mentee.id,
+        date: new Date(at).toISOString().slice(0, 10),
+        kind: pick(random, NOTE_KINDS_USED),
+        text: pick(random, NOTE_TEXTS),
+        topics: Array.from({ length: topicCount }, () => pick(random, NOTE_TOPICS)),
+        followUpText: followUp ? pick(random, FOLLOW_UPS) : '',
+        followUpDue: followUp ? addDays(today, int(random, -10, 30)) : '',
+        followUpDone: followUp && random() < 0.3,
+      })
+    }
+  }
+  return notes
+}

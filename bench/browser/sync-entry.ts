@@ -1,0 +1,160 @@
+/**
+ * Browser side of the sync benchmark: the app's real sync path (`syncOnce` with a `SyncClient`,
+ * the session stored with `saveSession`, pages applied by `applyPulledPage` into the app's Dexie
+ * database) and the baseline (raw `bulkPut` of the same rows). Bundled by bench/sync.ts into the
+ * copy of dist/ the endpoint serves, under /__bench/, so its fetches go to the same origin.
+ */
+import { Dexie } from 'dexie'
+import { deleteLocalDatabase, getDatabase, openDatabase } from '@/db/db'
+import { readSession, saveSession, type StoredSession } from '@/db/sync-store'
+import type { PullResponse, PushRequest, PushResponse } from '@/shared/protocol'
+import type { Mentee } from '@/shared/records'
+import { SyncClient } from '@/sync/client'
+import { PULL_PAGE_SIZE, syncOnce } from '@/sync/engine'
+import { generateMentees, generateNotes } from '../shared/data'
+import type { BaselineRun, LotseSyncBenchApi, SignInResult, SyncRun } from '../shared/sync-api'
+
+const BASELINE_DATABASE = 'lotse-bench-baseline'
+
+/** The setting key under which src/db/sync-store.ts keeps the cursor (checked by the benchmark). */
+const CURSOR_KEY = 'syncCursor'
+
+class DeadlineReached extends Error {}
+
+/** The real client; only counts and times its calls, and refuses to pull after a deadline. */
+class TimedSyncClient extends SyncClient {
+  pushRequests = 0
+  pullRequests = 0
+  pushMs = 0
+  pullMs = 0
+  readonly pagePullMs: number[] = []
+  readonly pageApplyMs: number[] = []
+  /** When the last pull answered: the page's apply runs from here to the next pull. */
+  lastPullEnd: number | undefined
+
+  constructor(
+    token: string,
+    private readonly deadline = Number.POSITIVE_INFINITY,
+  ) {
+    super(token)
+  }
+
+  override async push(request: PushRequest): Promise<PushResponse> {
+    const t0 = performance.now()
+    try {
+      return await super.push(request)
+    } finally {
+      this.pushRequests += 1
+      this.pushMs += performance.now() - t0
+    }
+  }
+
+  override async pull(cursor: string | undefined, limit: number): Promise<PullResponse> {
+    const t0 = performance.now()
+    if (this.lastPullEnd !== undefined) this.pageApplyMs.push(t0 - this.lastPullEnd)
+    if (t0 > this.deadline) throw new DeadlineReached('deadline reached')
+    try {
+      return await super.pull(cursor, limit)
+    } finally {
+      const t1 = performance.now()
+      this.pullRequests += 1
+      this.pullMs += t1 - t0
+      this.pagePullMs.push(t1 - t0)
+      this.lastPullEnd = t1
+    }
+  }
+}
+
+async function reset(): Promise<void> {
+  await deleteLocalDatabase()
+  await Dexie.delete(BASELINE_DATABASE)
+}
+
+async function storeSession(session: StoredSession): Promise<void> {
+  await saveSession(session)
+  // Let the app (another page) have the database to itself.
+  getDatabase().close()
+}
+
+async function signIn(username: string, password: string): Promise<SignInResult> {
+  const t0 = performance.now()
+  const response = await new SyncClient().signIn({ username, password, deviceName: 'Lotse benchmark' })
+  await saveSession({ token: response.token, deviceId: response.deviceId, user: response.user })
+  return { deviceId: response.deviceId, userId: response.user.id, ms: performance.now() - t0 }
+}
+
+async function sync(deadlineMs?: number): Promise<SyncRun> {
+  const session = await readSession()
+  if (!session) throw new Error('sign in first')
+  // Room for one entry per pull (the default buffer holds 250), and none left from earlier syncs.
+  performance.setResourceTimingBufferSize(10_000)
+  performance.clearResourceTimings()
+  const t0 = performance.now()
+  const client = new TimedSyncClient(session.token, deadlineMs === undefined ? undefined : t0 + deadlineMs)
+  let report: Awaited<ReturnType<typeof syncOnce>> | undefined
+  let end: number
+  try {
+    report = await syncOnce(client, session.deviceId)
+    end = performance.now()
+    if (client.lastPullEnd !== undefined) client.pageApplyMs.push(end - client.lastPullEnd)
+  } catch (error) {
+    if (!(error instanceof DeadlineReached)) throw error
+    // Stopped before a pull: the last page was applied when that pull was asked for.
+    end = client.lastPullEnd === undefined ? performance.now() : client.lastPullEnd + (client.pageApplyMs.at(-1) ?? 0)
+  }
+  const ms = end - t0
+  const db = getDatabase()
+  const [mentees, notes] = [await db.mentees.count(), await db.notes.count()]
+  const pageWireBytes = performance
+    .getEntriesByType('resource')
+    .filter((entry): entry is PerformanceResourceTiming => entry instanceof PerformanceResourceTiming)
+    .filter((entry) => new URL(entry.name).pathname === '/api/v1/sync/pull')
+    .map((entry) => entry.transferSize)
+  return {
+    ms,
+    completed: report !== undefined,
+    pushed: report?.pushed ?? 0,
+    // Stopped: every record pulled so far is one change applied (nothing was deleted).
+    pulled: report?.pulled ?? mentees + notes,
+    pushRequests: client.pushRequests,
+    pullRequests: client.pullRequests,
+    pushMs: client.pushMs,
+    pullMs: client.pullMs,
+    pageSize: PULL_PAGE_SIZE,
+    mentees,
+    notes,
+    pagePullMs: client.pagePullMs,
+    pageApplyMs: client.pageApplyMs,
+    pageWireBytes,
+  }
+}
+
+async function setCursor(cursor: string): Promise<void> {
+  await getDatabase().settings.put({ key: CURSOR_KEY, value: cursor })
+}
+
+async function baseline(menteeCount: number, notesPerMentee: number, today: string): Promise<BaselineRun> {
+  // What applying a pulled upsert stores: the record's fields, its id, createdAt and updatedAt.
+  const mentees = generateMentees({ count: menteeCount, today })
+  const notes = generateNotes(mentees, notesPerMentee, today)
+  await Dexie.delete(BASELINE_DATABASE)
+  const db = openDatabase(BASELINE_DATABASE)
+  await db.open()
+  const t0 = performance.now()
+  await db.mentees.bulkPut(mentees)
+  await db.notes.bulkPut(notes)
+  const ms = performance.now() - t0
+  const result = { ms, mentees: await db.mentees.count(), notes: await db.notes.count() }
+  db.close()
+  await Dexie.delete(BASELINE_DATABASE)
+  return result
+}
+
+async function menteeField(id: string, field: string): Promise<unknown> {
+  const mentee = await getDatabase().mentees.get(id)
+  return mentee ? (mentee as unknown as Record<string, unknown>)[field as keyof Mentee] : undefined
+}
+
+const api: LotseSyncBenchApi = { reset, storeSession, signIn, sync, setCursor, baseline, menteeField }
+window.lotseSyncBench = api
+document.body.dataset.ready = 'true'
