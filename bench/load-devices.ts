@@ -163,6 +163,7 @@ export class Device {
   async run(startDelayMs: number, deadline: number): Promise<void> {
     await sleep(startDelayMs)
     try {
+      if (Date.now() > deadline) return
       const session = await this.request<SessionResponse>(
         'session',
         'POST',

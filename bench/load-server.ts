@@ -104,6 +104,8 @@ export class EndpointProcess {
   private rssTimer: NodeJS.Timeout | undefined
   private stopping = false
   starts = 0
+  /** Errors the endpoint logged (behind its 5xx answers), by message. */
+  readonly serverErrors = new Map<string, number>()
   /** Exits nobody asked for (a crash), with the end of the process's output. */
   readonly crashes: { at: number; code: number | null; signal: string | null; log: string }[] = []
   /** Called when the process exits without `stop()`: a supervisor (systemd, Docker) would restart it. */
@@ -127,15 +129,29 @@ export class EndpointProcess {
     delete env.DATABASE_URL
     delete env.DATA_DIR
     delete env.LOTSE_DEMO
-    delete env.LOG_REQUESTS
+    env.LOG_REQUESTS = '1'
     if (this.engine.kind === 'postgres') env.DATABASE_URL = this.engine.url
     else env.DATA_DIR = this.engine.dataDir
     const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] })
     this.child = child
     this.starts += 1
+    // Request logging on, for the errors behind 5xx answers; request lines themselves are dropped.
+    let partial = ''
     const keep = (chunk: Buffer) => {
       const at = new Date().toISOString().slice(11, 23)
-      this.output.push(...chunk.toString('utf8').split('\n').filter(Boolean).map((line) => `${at} [${child.pid}] ${line}`))
+      const lines = (partial + chunk.toString('utf8')).split('\n')
+      partial = lines.pop() ?? ''
+      for (const line of lines.filter(Boolean)) {
+        if (line.startsWith('{')) {
+          const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { type?: string; message?: string } }
+          if ((entry.level ?? 0) < 50) continue
+          const text = `${entry.msg ?? ''}: ${entry.err?.type ?? ''} ${entry.err?.message ?? ''}`.trim()
+          this.serverErrors.set(text, (this.serverErrors.get(text) ?? 0) + 1)
+          this.output.push(`${at} [${child.pid}] ${text}`)
+        } else {
+          this.output.push(`${at} [${child.pid}] ${line}`)
+        }
+      }
       if (this.output.length > 200) this.output.splice(0, this.output.length - 200)
     }
     child.stdout!.on('data', keep)

@@ -101,10 +101,13 @@ async function main(): Promise<void> {
     cleanups.push(() => adminListener.close())
     await claim.publish({ port: boundPort, adminPort: adminListener.port }, secret)
   }
+  // Counted before anything else queues work on the database, and printed with the start line,
+  // so whoever reads "running" also reads how to begin.
+  const noUsersYet = (await countUsers(db)) === 0
   startPurgingLoginFailures(db)
 
   console.log(`Lotse is running at http://localhost:${boundPort}`)
-  if ((await countUsers(db)) === 0) {
+  if (noUsersYet) {
     console.log(
       'There are no users yet. Create the first coordinator (in another terminal, while this runs):\n' +
         '  npm run admin -- user:add <name> --role coordinator',

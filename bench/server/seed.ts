@@ -33,7 +33,8 @@ const INSERT_SQL = `
          (SELECT jsonb_object_agg(k, to_jsonb(x.stamp)) FROM jsonb_object_keys(x.fields) AS k),
          (SELECT jsonb_object_agg(k, $2::jsonb) FROM jsonb_object_keys(x.fields) AS k),
          $3::uuid, nextval('change_seq'), $4::timestamptz
-    FROM jsonb_to_recordset($5::jsonb) WITH ORDINALITY AS x(tbl text, id uuid, mentee_id uuid, parent_id uuid, fields jsonb, stamp text, n bigint)
+    FROM ROWS FROM (jsonb_to_recordset($5::jsonb) AS (tbl text, id uuid, mentee_id uuid, parent_id uuid, fields jsonb, stamp text))
+         WITH ORDINALITY AS x(tbl, id, mentee_id, parent_id, fields, stamp, n)
    ORDER BY x.n`
 
 function checked(table: SyncedTable, fields: Record<string, unknown>): Record<string, unknown> {
