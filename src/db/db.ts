@@ -72,14 +72,31 @@ export function defineSchema(db: Dexie): void {
   db.version(2)
     .stores({ rejections: '++id, at' })
     .upgrade(async (tx) => {
+      // Stamps follow the order the changes were made (outbox order), even where the phone's
+      // clock went back, and the clock starts past the last of them.
       const node = `upgrade-${crypto.randomUUID()}`
+      let millis = 0
       let counter = 0
+      let last: string | undefined
       await tx
         .table<OutboxEntry, number>('outbox')
         .toCollection()
         .modify((entry) => {
-          entry.hlc ??= formatStamp({ millis: entry.at, counter: counter++ % 100_000, node })
+          if (entry.hlc) return
+          if (entry.at > millis) {
+            millis = entry.at
+            counter = 0
+          } else if (++counter > 99_999) {
+            millis += 1
+            counter = 0
+          }
+          entry.hlc = formatStamp({ millis, counter, node })
+          last = entry.hlc
         })
+      if (last) {
+        const stored = (await tx.table<Setting, string>('settings').get('clockLast'))?.value
+        if (typeof stored !== 'string' || stored < last) await tx.table<Setting, string>('settings').put({ key: 'clockLast', value: last })
+      }
     })
 }
 

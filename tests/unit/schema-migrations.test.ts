@@ -116,10 +116,15 @@ async function expectIntact(db: LotseDatabase, fixture: SchemaFixture): Promise<
   expect(db.tables.map((table) => table.name).sort()).toEqual(
     ['appointments', 'checklistItems', 'drafts', 'mentees', 'notes', 'outbox', 'rejections', 'settings'].sort(),
   )
-  for (const table of [...SYNCED_TABLES, 'drafts', 'settings', 'rejections'] as const) {
-    const key = table === 'drafts' || table === 'settings' ? 'key' : 'id'
+  for (const table of [...SYNCED_TABLES, 'drafts', 'rejections'] as const) {
+    const key = table === 'drafts' ? 'key' : 'id'
     expect(byKey(await db.table(table).toArray(), key), table).toEqual(byKey(fixture.rows[table] ?? [], key))
   }
+  // Every stored setting is kept; an upgrade may add the clock's last stamp (and nothing else).
+  const settings = await db.settings.toArray()
+  const added = settings.filter((setting) => !(fixture.rows.settings ?? []).some((row) => row.key === setting.key))
+  expect(byKey(settings.filter((setting) => !added.includes(setting)) as unknown as Row[], 'key')).toEqual(byKey(fixture.rows.settings ?? [], 'key'))
+  expect(added.map((setting) => setting.key)).toEqual(added.length ? ['clockLast'] : [])
   const outbox = await db.outbox.orderBy('seq').toArray()
   const stored = byKey(fixture.rows.outbox ?? [], 'seq')
   expect(outbox.map(({ hlc: _hlc, ...entry }) => entry)).toEqual(stored.map(({ hlc: _hlc, ...entry }) => entry))
@@ -128,6 +133,9 @@ async function expectIntact(db: LotseDatabase, fixture: SchemaFixture): Promise<
     // Entries that had a stamp keep it.
     if (stored[index]!.hlc !== undefined) expect(entry.hlc).toBe(stored[index]!.hlc)
   }
+  // The device's clock goes on after every stamp its outbox holds.
+  const clockLast = settings.find((setting) => setting.key === 'clockLast')?.value
+  if (outbox.length > 0) expect(typeof clockLast === 'string' && outbox.every((entry) => entry.hlc <= clockLast)).toBe(true)
 }
 
 // ---------------------------------------------------------------------------------------------
