@@ -24,11 +24,16 @@ export interface PurgeResult {
   purgedThrough: number
 }
 
-/** Deletes tombstones last changed before `olderThan` and records how far the purge reached. */
+/**
+ * Deletes tombstones last changed before `olderThan` and records how far the purge reached. The
+ * ids stay in `purged_records`, so an edit of one of them, from a device that was offline for
+ * longer than that, is refused as deleted instead of creating the record anew.
+ */
 export async function purgeTombstones(db: Database, { olderThan }: { olderThan: Date }): Promise<PurgeResult> {
   return db.transaction(async (tx) => {
     const { rows } = await tx.query<{ purged: number; highest: number | null }>(
-      `WITH gone AS (DELETE FROM records WHERE deleted AND changed_at < $1 RETURNING change_seq)
+      `WITH gone AS (DELETE FROM records WHERE deleted AND changed_at < $1 RETURNING tbl, id, change_seq),
+            kept AS (INSERT INTO purged_records (tbl, id) SELECT tbl, id FROM gone ON CONFLICT DO NOTHING)
        SELECT count(*) AS purged, max(change_seq) AS highest FROM gone`,
       [olderThan],
     )

@@ -198,9 +198,14 @@ async function createRecord(
 ): Promise<Outcome> {
   const { actor } = ctx.scope
   if (op === 'delete') {
-    // Nothing to delete (the record never reached this server): the wish is already true.
+    // Nothing to delete (the record never reached this server, or its tombstone was purged): the
+    // wish is already true.
     return mayDeleteIn(actor, table) ? applied : forbidden
   }
+  // Deleted so long ago that its tombstone was purged: an edit from a device that was away for
+  // longer than that must not bring it back to life as a new record.
+  const { rows: purged } = await ctx.tx.query('SELECT 1 FROM purged_records WHERE tbl = $1 AND id = $2', [table, id])
+  if (purged.length > 0) return deleted
 
   let owner: { team_id: string | null; mentee_id: string; parent_id: string | null }
   const parentField = PARENT_FIELD[table]

@@ -1,8 +1,8 @@
 import { HybridLogicalClock } from '@/shared/hlc'
-import { getDatabase, type LotseDatabase } from './db'
+import { CLOCK_LAST_SETTING, getDatabase, type LotseDatabase } from './db'
 
 const NODE_KEY = 'clockNode'
-const LAST_KEY = 'clockLast'
+const LAST_KEY = CLOCK_LAST_SETTING
 
 const clocks = new WeakMap<LotseDatabase, HybridLogicalClock>()
 const wallClocks = new WeakMap<LotseDatabase, () => number>()

@@ -52,6 +52,8 @@ export type LotseDatabase = Dexie & {
 }
 
 export const DATABASE_NAME = 'lotse'
+/** The settings key of the last stamp the device's clock issued (src/db/clock.ts). */
+export const CLOCK_LAST_SETTING = 'clockLast'
 
 /**
  * Schema history. Never edit a released version: add a new `db.version(n)` with an upgrade
@@ -94,8 +96,8 @@ export function defineSchema(db: Dexie): void {
           last = entry.hlc
         })
       if (last) {
-        const stored = (await tx.table<Setting, string>('settings').get('clockLast'))?.value
-        if (typeof stored !== 'string' || stored < last) await tx.table<Setting, string>('settings').put({ key: 'clockLast', value: last })
+        const stored = (await tx.table<Setting, string>('settings').get(CLOCK_LAST_SETTING))?.value
+        if (typeof stored !== 'string' || stored < last) await tx.table<Setting, string>('settings').put({ key: CLOCK_LAST_SETTING, value: last })
       }
     })
 }

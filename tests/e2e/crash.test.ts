@@ -36,8 +36,7 @@ let browser: Browser
 const contexts: BrowserContext[] = []
 
 beforeAll(async () => {
-  server = await startServer()
-  browser = await launchBrowser()
+  ;[server, browser] = await Promise.all([startServer(), launchBrowser()])
 })
 
 afterAll(async () => {

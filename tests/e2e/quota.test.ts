@@ -29,7 +29,7 @@ let profileDir: string
 let context: BrowserContext
 
 beforeAll(async () => {
-  server = await startServer()
+  const starting = startServer()
   profileDir = await mkdtemp(path.join(os.tmpdir(), 'lotse-quota-profile-'))
   context = await chromium.launchPersistentContext(profileDir, {
     executablePath: CHROMIUM_PATH,
@@ -49,6 +49,7 @@ beforeAll(async () => {
     // The precache would only take part of the room; the app's writes are what this is about.
     serviceWorkers: 'block',
   })
+  server = await starting
 })
 
 afterAll(async () => {

@@ -289,7 +289,7 @@ for (const database of forEachDatabase()) {
       expect(answer.body).toEqual({ error: 'reset_required' })
     })
 
-    // Last: the purge removes every tombstone of this database.
+    // The purge tests come last: a purge removes every tombstone of this database.
     it('answers 409 reset_required after a purge behind the cursor, but lets a fresh start page through', async () => {
       const lone = await createLoneTeam(db)
       const coach = await TestDevice.signIn(server, lone.coach)
@@ -333,6 +333,31 @@ for (const database of forEachDatabase()) {
       // A purge with an earlier date does not move the mark back.
       const again = await purgeTombstones(db, { olderThan: new Date(0) })
       expect(again.purgedThrough).toBe(purge.purgedThrough)
+    })
+
+    // Found by the sync simulation: a device offline for longer than the horizon pushed an edit of
+    // a mentee deleted (and purged) meanwhile; with no row left, the edit created the mentee anew.
+    it('refuses an edit of a purged record as deleted instead of bringing it back', async () => {
+      const lone = await createLoneTeam(db)
+      const coach = await TestDevice.signIn(server, lone.coach)
+      const away = await TestDevice.signIn(server, lone.coach)
+      const [menteeId, noteId] = [randomUUID(), randomUUID()]
+      await coach.push(coach.upsert('mentees', menteeId, mentee('Gül')), coach.upsert('notes', noteId, note(menteeId)))
+      await coach.push(coach.delete('mentees', menteeId))
+      await purgeTombstones(db, { olderThan: new Date(Date.now() + DAY) })
+
+      const late = await away.push(
+        away.upsert('mentees', menteeId, { givenName: 'Gül' }),
+        away.upsert('notes', noteId, { ...note(menteeId), text: 'edited offline' }),
+        away.delete('notes', noteId),
+      )
+      expect(late.results).toEqual([
+        { seq: 1, status: 'rejected', reason: 'deleted' },
+        { seq: 2, status: 'rejected', reason: 'deleted' },
+        { seq: 3, status: 'applied' },
+      ])
+      const { rows } = await db.query('SELECT 1 FROM records WHERE id = ANY($1::uuid[])', [[menteeId, noteId]])
+      expect(rows).toHaveLength(0)
     })
   })
 }

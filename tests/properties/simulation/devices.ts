@@ -38,7 +38,7 @@ export class SimDevice implements NetworkPeer {
   private client!: SyncClient
   offline = false
   faults: Fault[] = []
-  proxyErrors = 0
+  mangledAnswers = 0
   /** Set by a `crash` fault inside a sync: the database was closed under the running app. */
   private crashed = false
   /** The highest outbox seq already given a write time in the ledger. */
@@ -139,7 +139,14 @@ export class SimDevice implements NetworkPeer {
       case 'createMentee': {
         // A Pate cannot create mentees (the app does not offer it).
         if (!this.isCoach) return false
-        await createMentee({ ...emptyMentee(), givenName: at(POOLS.givenName, edit.name), familyName: at(POOLS.familyName, edit.name) })
+        // Sensitive fields filled in, so that one reaching a Pate without a share would show.
+        await createMentee({
+          ...emptyMentee(),
+          givenName: at(POOLS.givenName, edit.name),
+          familyName: at(POOLS.familyName, edit.name),
+          residenceStatus: 'asylumPending',
+          permitExpiry: '2025-12-31',
+        })
         return true
       }
       case 'updateMentee': {

@@ -149,13 +149,19 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
 )
 
 const pick = fc.nat({ max: 7 })
+// Few fields, most edits on two of them: concurrent edits of one field (conflicts) need contention.
+const menteeFieldArb: fc.Arbitrary<EditedMenteeField> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant('phone' as const) },
+  { weight: 3, arbitrary: fc.constant('residenceStatus' as const) },
+  { weight: 1, arbitrary: fc.constantFrom(...MENTEE_FIELDS_EDITED) },
+)
 const poolIndex = fc.nat({ max: 3 })
 
 const editArb: fc.Arbitrary<Edit> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('createMentee' as const), name: poolIndex }) },
   {
     weight: 6,
-    arbitrary: fc.record({ op: fc.constant('updateMentee' as const), target: pick, field: fc.constantFrom(...MENTEE_FIELDS_EDITED), value: poolIndex }),
+    arbitrary: fc.record({ op: fc.constant('updateMentee' as const), target: pick, field: menteeFieldArb, value: poolIndex }),
   },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('deleteMentee' as const), target: pick }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('createNote' as const), mentee: pick, text: poolIndex }) },
@@ -184,9 +190,9 @@ const device = fc.nat({ max: 2 })
 const rarely = fc.oneof({ weight: 7, arbitrary: fc.constant(false) }, { weight: 1, arbitrary: fc.constant(true) })
 
 const stepArb: fc.Arbitrary<Step> = fc.oneof(
-  { weight: 10, arbitrary: fc.record({ kind: fc.constant('edit' as const), device, edit: editArb, crashAfter: rarely, dt: dtArb }) },
+  { weight: 12, arbitrary: fc.record({ kind: fc.constant('edit' as const), device, edit: editArb, crashAfter: rarely, dt: dtArb }) },
   {
-    weight: 10,
+    weight: 8,
     arbitrary: fc.record({ kind: fc.constant('sync' as const), device, faults: fc.array(faultArb, { maxLength: 4 }), dt: dtArb }),
   },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('skew' as const), device, skewMs: skewArb, dt: dtArb }) },

@@ -100,6 +100,8 @@ export class Ledger {
   readonly writeTimes = new Map<string, number>()
   /** Every push the app answered with 200, for (e). */
   readonly pushes: { device: number; request: SimRequest }[] = []
+  /** First outcomes of the mutations the app pushed, to show how much contention a run had. */
+  readonly outcomes = { applied: 0, superseded: 0, rejected: 0 }
   /** Records the server ever held as tombstones (collected before each purge and at the end). */
   readonly everDeleted = new Set<string>()
   /** The first answer the server gave each `${deviceId}:${seq}`. */
@@ -159,6 +161,7 @@ export class Ledger {
         return
       }
       this.firstOutcome.set(key, result)
+      this.outcomes[result.status] += 1
       if (result.status !== 'rejected' && mutation.op === 'upsert') fresh.push(mutation)
     })
     if (fresh.length === 0) return

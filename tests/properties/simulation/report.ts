@@ -26,6 +26,8 @@ export interface Stats {
   pushesDelivered: number
   pullsDelivered: number
   replayedPushes: number
+  /** First outcomes of the pushed mutations. */
+  outcomes: { applied: number; superseded: number; rejected: number }
   conflictsLogged: number
   quietRounds: number
   violations: Record<PropertyId, number>
@@ -61,6 +63,7 @@ export function newStats(): Stats {
     pushesDelivered: 0,
     pullsDelivered: 0,
     replayedPushes: 0,
+    outcomes: { applied: 0, superseded: 0, rejected: 0 },
     conflictsLogged: 0,
     quietRounds: 0,
     violations: { a: 0, b: 0, c: 0, d: 0, e: 0, run: 0 },
@@ -105,6 +108,7 @@ export function formatReport(stats: Stats, options: { seed: number; runs: number
     ['steps', stats.steps],
     ['local edits (of which without target)', `${stats.edits} (${stats.editsWithoutTarget})`],
     ['pushes / pulls reaching the server', `${stats.pushesDelivered} / ${stats.pullsDelivered}`],
+    ['mutations applied / superseded / refused', `${stats.outcomes.applied} / ${stats.outcomes.superseded} / ${stats.outcomes.rejected}`],
     ['requests refused while offline', stats.offlineRequests],
     ['held requests delivered late', stats.heldDelivered],
     ['conflict-log entries at the end', stats.conflictsLogged],

@@ -86,7 +86,7 @@ export class SimServer {
 
   /** An empty endpoint: no records, conflicts, access changes or purge mark; devices as freshly signed in. */
   async startSchedule(): Promise<void> {
-    await this.db.query('TRUNCATE records, conflicts, access_events, assignments, shares, server_state, login_failures, rejected_mutations')
+    await this.db.query('TRUNCATE records, conflicts, access_events, assignments, shares, server_state, login_failures, rejected_mutations, purged_records')
     await this.db.query('ALTER SEQUENCE change_seq RESTART')
     await this.db.query(
       'UPDATE devices SET ack_seq = 0, clamped_stamps = 0, last_seen_at = NULL, revoked_at = NULL, ended_at = NULL',

@@ -30,8 +30,11 @@ export interface NetworkPeer {
   faults: Fault[]
   /** Called for a `crash` fault: the device dies (its database closes) before it sees the answer. */
   crashNow(): void
-  /** Answers with a 5xx the network made up (so the runner can tell them from the endpoint's own). */
-  proxyErrors: number
+  /**
+   * Answers the network made up or mangled (a proxy's 5xx, a body cut off: an error answer then
+   * loses its code), so the runner can tell the failures they cause from the endpoint's own.
+   */
+  mangledAnswers: number
 }
 
 /** The client's own timeout (src/sync/client.ts): a later answer is never seen. */
@@ -129,15 +132,16 @@ export class Network {
       }
       case 'serverError':
         this.count(fault.kind)
-        peer.proxyErrors += 1
+        peer.mangledAnswers += 1
         return errorResponse(fault.status)
       case 'gatewayTimeout':
         this.count(fault.kind)
         await this.deliver(peer.index, request)
-        peer.proxyErrors += 1
+        peer.mangledAnswers += 1
         return errorResponse(504)
       case 'truncatedBody':
         this.count(fault.kind)
+        peer.mangledAnswers += 1
         return toResponse(await this.deliver(peer.index, request), true)
       case 'shortPage': {
         if (!isPull) return toResponse(await this.deliver(peer.index, request))
