@@ -1,5 +1,6 @@
 import { Dexie, type EntityTable } from 'dexie'
 import { formatStamp } from '@/shared/hlc'
+import { dropDataKey, sealingMiddleware } from './sealing'
 import type { Appointment, ChecklistItem, Mentee, Note, SyncedTable } from '@/shared/records'
 
 /** One local change waiting to be pushed to the municipal endpoint. */
@@ -40,6 +41,21 @@ export interface Setting {
   value: unknown
 }
 
+/**
+ * The device's data key, wrapped (AES-GCM) under a key derived from the user's passphrase with
+ * PBKDF2. Stored readable: without the passphrase it is useless. One row, id `dataKey`.
+ */
+export interface KeyringEntry {
+  id: 'dataKey'
+  kdf: { name: 'PBKDF2'; hash: 'SHA-256'; iterations: number; salt: Uint8Array<ArrayBuffer> }
+  wrapIv: Uint8Array<ArrayBuffer>
+  wrappedKey: ArrayBuffer
+  /** Wrong passphrases in a row; at the limit the device wipes itself. */
+  failedAttempts: number
+  createdAt: number
+  changedAt: number
+}
+
 export type LotseDatabase = Dexie & {
   mentees: EntityTable<Mentee, 'id'>
   notes: EntityTable<Note, 'id'>
@@ -49,6 +65,7 @@ export type LotseDatabase = Dexie & {
   drafts: EntityTable<Draft, 'key'>
   settings: EntityTable<Setting, 'key'>
   rejections: EntityTable<Rejection, 'id'>
+  keyring: EntityTable<KeyringEntry, 'id'>
 }
 
 export const DATABASE_NAME = 'lotse'
@@ -100,10 +117,14 @@ export function defineSchema(db: Dexie): void {
         if (typeof stored !== 'string' || stored < last) await tx.table<Setting, string>('settings').put({ key: CLOCK_LAST_SETTING, value: last })
       }
     })
+  // v3, encryption at rest (src/db/sealing.ts): the wrapped data key. Rows written before it stay
+  // readable until the first passphrase is set; then `sealEveryRow` seals them all.
+  db.version(3).stores({ keyring: 'id' })
 }
 
 export function openDatabase(name = DATABASE_NAME): LotseDatabase {
   const db = new Dexie(name) as LotseDatabase
+  db.use(sealingMiddleware(name))
   defineSchema(db)
   return db
 }
@@ -125,6 +146,7 @@ export function useDatabase(db: LotseDatabase): void {
 export async function deleteLocalDatabase(): Promise<void> {
   const db = getDatabase()
   const name = db.name
+  dropDataKey(name)
   db.close()
   await Dexie.delete(name)
   current = openDatabase(name)

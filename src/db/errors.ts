@@ -12,7 +12,7 @@ export class ValidationFailed extends Error {
  * Storage failures, classified so the UI can say what happened in the user's language.
  * Every write runs in one transaction, so whatever the kind, nothing was saved half.
  */
-export type StorageErrorKind = 'quota' | 'aborted' | 'unavailable' | 'notFound' | 'unknown'
+export type StorageErrorKind = 'quota' | 'aborted' | 'unavailable' | 'notFound' | 'locked' | 'unknown'
 
 export class StorageError extends Error {
   constructor(
@@ -42,11 +42,13 @@ export function toStorageError(error: unknown): StorageError {
   const names = errorNames(error)
   const kind: StorageErrorKind = names.some((n) => n === 'QuotaExceededError')
     ? 'quota'
-    : names.some((n) => n === 'AbortError')
-      ? 'aborted'
-      : names.some((n) => ['MissingAPIError', 'InvalidStateError', 'DatabaseClosedError', 'OpenFailedError'].includes(n))
-        ? 'unavailable'
-        : 'unknown'
+    : names.some((n) => n === 'LockedError')
+      ? 'locked'
+      : names.some((n) => n === 'AbortError')
+        ? 'aborted'
+        : names.some((n) => ['MissingAPIError', 'InvalidStateError', 'DatabaseClosedError', 'OpenFailedError'].includes(n))
+          ? 'unavailable'
+          : 'unknown'
   return new StorageError(kind, { cause: error })
 }
 

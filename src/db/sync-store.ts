@@ -109,13 +109,13 @@ type Pending = Map<string, { fields: Set<string>; deleted: boolean }>
 /** Fields with a local write not yet pushed, per `table:id`: pulled values must not overwrite them. */
 async function pendingFields(): Promise<Pending> {
   const pending: Pending = new Map()
-  await getDatabase().outbox.each((entry) => {
+  for (const entry of await getDatabase().outbox.toArray()) {
     const key = `${entry.table}:${entry.recordId}`
     const known = pending.get(key) ?? { fields: new Set<string>(), deleted: false }
     if (entry.op === 'delete') known.deleted = true
     for (const field of Object.keys(entry.fields)) known.fields.add(field)
     pending.set(key, known)
-  })
+  }
   return pending
 }
 

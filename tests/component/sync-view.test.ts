@@ -57,7 +57,7 @@ describe('SyncView: signing out', () => {
     await mentees.create(menteeFields({ givenName: 'Testperson', familyName: 'Eins' }))
     await mentees.create(menteeFields({ givenName: 'Testperson', familyName: 'Zwei' }))
     const wrapper = await mountSyncView()
-    expect(wrapper.get('[data-testid="unsent-count"]').text()).toMatch(/^2\b/)
+    await eventually(() => expect(wrapper.get('[data-testid="unsent-count"]').text()).toMatch(/^2\b/))
 
     await wrapper.get('[data-testid="sign-out"]').trigger('click')
 
@@ -95,6 +95,7 @@ describe('SyncView: signing out', () => {
     await mentees.create(menteeFields({ familyName: 'Eins' }))
     await mentees.create(menteeFields({ familyName: 'Zwei' }))
     const wrapper = await mountSyncView()
+    await eventually(() => expect(wrapper.get('[data-testid="unsent-count"]').text()).toMatch(/^2\b/))
     await wrapper.get('[data-testid="sign-out"]').trigger('click')
     const alert = await eventually(() => section(wrapper, 'sync-sign-out').get('[role="alert"]'))
 
