@@ -4,6 +4,7 @@ import App from './App.vue'
 import { setupI18n } from './i18n'
 import { registerServiceWorker } from './pwa'
 import { createAppRouter } from './router'
+import { useLockStore } from './stores/lock'
 import { useSyncStore } from './stores/sync'
 import './styles.css'
 
@@ -14,10 +15,13 @@ async function start(): Promise<void> {
   app.use(pinia)
   app.use(i18n)
   const sync = useSyncStore(pinia)
-  await sync.restore().catch(() => undefined)
+  const lock = useLockStore(pinia)
+  await lock.initialize().catch(() => undefined)
+  // Locked, the session is sealed too: it is read, and sync starts, on unlock.
+  if (lock.state !== 'locked') await sync.restore().catch(() => undefined)
   app.use(createAppRouter())
   app.mount('#app')
-  sync.startAutomaticSync()
+  if (lock.state === 'unlocked') sync.startAutomaticSync()
   registerServiceWorker()
 }
 

@@ -1,4 +1,5 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { useLockStore } from './stores/lock'
 import { useSyncStore } from './stores/sync'
 import TodayView from './views/TodayView.vue'
 
@@ -25,6 +26,8 @@ export const routes: RouteRecordRaw[] = [
   { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue') },
   { path: '/sync', name: 'sync', component: () => import('./views/SyncView.vue') },
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
+  { path: '/unlock', name: 'unlock', component: () => import('./views/UnlockView.vue'), meta: { lockScreen: true } },
+  { path: '/passphrase', name: 'passphrase', component: () => import('./views/PassphraseSetupView.vue'), meta: { lockScreen: true } },
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
 ]
 
@@ -34,10 +37,19 @@ export function createAppRouter() {
     routes,
     scrollBehavior: (_to, _from, saved) => saved ?? { top: 0 },
   })
-  // Signing in needs the network once; after that the stored session opens the app offline.
+  // Signing in needs the network once; after that the stored session opens the app offline,
+  // behind the device passphrase that guards its data.
   router.beforeEach((to) => {
-    if (to.meta.public || useSyncStore().session) return true
-    return { name: 'login', query: to.fullPath === '/' ? {} : { next: to.fullPath } }
+    const lock = useLockStore().state
+    const signedIn = Boolean(useSyncStore().session)
+    const next = to.fullPath === '/' || to.meta.lockScreen || to.meta.public ? {} : { next: to.fullPath }
+    if (lock === 'locked') return to.name === 'unlock' ? true : { name: 'unlock', query: next }
+    if (to.meta.public) return true
+    if (!signedIn) return { name: 'login', query: next }
+    // Signed in, but no passphrase yet: choose one before anything personal is stored.
+    if (lock === 'noKey') return to.name === 'passphrase' ? true : { name: 'passphrase', query: next }
+    if (to.meta.lockScreen) return typeof to.query.next === 'string' && to.query.next.startsWith('/') ? to.query.next : { name: 'today' }
+    return true
   })
   return router
 }

@@ -1,6 +1,6 @@
 import { deleteLocalDatabase, getDatabase, type KeyringEntry } from './db'
 import { guarded } from './errors'
-import { dropDataKey, holdDataKey, newDataKey, SEALED_TABLES } from './sealing'
+import { dropDataKey, holdDataKey, holdsDataKey, newDataKey, SEALED_TABLES } from './sealing'
 
 /**
  * The device's data key and the passphrase that guards it. The data key is random; what is
@@ -159,4 +159,9 @@ async function sealEveryRow(): Promise<void> {
       }),
     )
   }
+}
+
+/** Whether the data key is held: personal data can be read and written. */
+export function isUnlocked(): boolean {
+  return holdsDataKey(getDatabase().name)
 }

@@ -73,5 +73,12 @@ export const useAppointmentsStore = defineStore('appointments', () => {
     checklist.value = checklist.value.filter((item) => item.id !== itemId)
   }
 
-  return { ofMentee, current, checklist, openMentee, open, create, update, remove, tick, addItem, removeItem }
+  function clear(): void {
+    ofMentee.value = []
+    menteeId.value = undefined
+    current.value = undefined
+    checklist.value = []
+  }
+
+  return { ofMentee, current, checklist, openMentee, open, create, update, remove, tick, addItem, removeItem, clear }
 })

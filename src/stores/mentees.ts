@@ -85,5 +85,12 @@ export const useMenteesStore = defineStore('mentees', () => {
 
   const count = computed(() => byId.value.size)
 
-  return { loaded, count, sorted, schools, ensureLoaded, reload, get, create, update, remove }
+  /** Forgets every mentee held in memory (on lock); the next screen reads them again. */
+  function clear(): void {
+    loading = undefined
+    byId.value = new Map()
+    loaded.value = false
+  }
+
+  return { loaded, count, sorted, schools, ensureLoaded, reload, get, create, update, remove, clear }
 })

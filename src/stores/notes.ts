@@ -35,5 +35,10 @@ export const useNotesStore = defineStore('notes', () => {
     await refresh()
   }
 
-  return { menteeId, timeline, open, save, toggleFollowUp, remove }
+  function clear(): void {
+    menteeId.value = undefined
+    timeline.value = []
+  }
+
+  return { menteeId, timeline, open, save, toggleFollowUp, remove, clear }
 })

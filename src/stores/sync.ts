@@ -1,6 +1,7 @@
 import { defineStore } from 'pinia'
 import { shallowRef } from 'vue'
 import { deleteLocalDatabase } from '@/db/db'
+import { isUnlocked } from '@/db/keyring'
 import { onLocalWrite } from '@/db/outbox'
 import { restoreFieldValue } from '@/db/repositories/restore'
 import {
@@ -17,6 +18,7 @@ import type { ConflictEntry } from '@/shared/protocol'
 import { EndpointError, NetworkError, SyncClient } from '@/sync/client'
 import { syncOnce } from '@/sync/engine'
 import { browserEnvironment, LOCAL_WRITE_DELAY_MS, SyncScheduler } from '@/sync/schedule'
+import { useLockStore } from './lock'
 import { useMenteesStore } from './mentees'
 
 export type SyncProblem = 'offline' | 'signedOut' | 'revoked' | 'upgrade' | 'unavailable' | null
@@ -125,7 +127,7 @@ export const useSyncStore = defineStore('sync', () => {
   async function signIn(username: string, password: string, deviceName: string): Promise<SignInProblem | null> {
     try {
       const response = await client.signIn({ username, password, deviceName })
-      const previous = session.value ?? (await readSession())
+      const previous = session.value ?? (await readSession().catch(() => undefined))
       // Another person's data must not stay on a device handed on to someone else.
       if (previous && previous.user.id !== response.user.id) {
         await deleteLocalDatabase()
@@ -133,11 +135,12 @@ export const useSyncStore = defineStore('sync', () => {
         revision.value += 1
       }
       const next: StoredSession = { token: response.token, deviceId: response.deviceId, user: response.user }
-      await saveSession(next)
       session.value = next
       client.useToken(next.token)
       problem.value = null
-      startAutomaticSync()
+      // The session is stored sealed, so on a device without a passphrase yet it waits in memory
+      // for the first one (`persistSession`), and sync starts then.
+      if (isUnlocked()) await persistSession()
       return null
     } catch (error) {
       if (error instanceof EndpointError) {
@@ -147,6 +150,22 @@ export const useSyncStore = defineStore('sync', () => {
       }
       return 'offline'
     }
+  }
+
+  /** Stores the session (sealed: the device has its passphrase by now) and starts syncing. */
+  async function persistSession(): Promise<void> {
+    if (!session.value) return
+    await saveSession(session.value)
+    startAutomaticSync()
+  }
+
+  /** On lock: stops syncing and forgets the session and everything read from the database. */
+  function suspend(): void {
+    stopAutomaticSync()
+    session.value = null
+    client.useToken(undefined)
+    rejections.value = []
+    conflicts.value = []
   }
 
   /** Syncs now, and waits for it; returns whether it worked. */
@@ -177,6 +196,7 @@ export const useSyncStore = defineStore('sync', () => {
   async function wipeDevice(): Promise<void> {
     stopAutomaticSync()
     await deleteLocalDatabase()
+    useLockStore().forget()
     session.value = null
     client.useToken(undefined)
     await useMenteesStore().reload()
@@ -221,6 +241,8 @@ export const useSyncStore = defineStore('sync', () => {
     revision,
     restore,
     signIn,
+    persistSession,
+    suspend,
     signOut,
     syncNow,
     startAutomaticSync,

@@ -41,5 +41,14 @@ export const useTodayStore = defineStore('today', () => {
     loaded.value = true
   }
 
-  return { today, appointments, followUps, expiringPermits, leaversWithoutOffer, people, loaded, load }
+  function clear(): void {
+    appointments.value = []
+    followUps.value = []
+    expiringPermits.value = []
+    leaversWithoutOffer.value = []
+    people.value = new Map()
+    loaded.value = false
+  }
+
+  return { today, appointments, followUps, expiringPermits, leaversWithoutOffer, people, loaded, load, clear }
 })
