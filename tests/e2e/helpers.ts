@@ -64,7 +64,34 @@ export async function openSignedIn(
   await page.getByTestId('login-username').fill(user.username)
   await page.getByTestId('login-password').fill(user.password)
   await page.getByTestId('login-submit').click()
+  // First sign-in on this device: the passphrase that encrypts its data.
+  await page.getByTestId('setup-passphrase').fill(E2E_PASSPHRASE)
+  await page.getByTestId('setup-repeat').fill(E2E_PASSPHRASE)
+  await page.getByTestId('setup-submit').click()
   await page.getByTestId('today').waitFor()
+  unlockOnEveryLoad(page)
+}
+
+/** The device passphrase the end-to-end tests choose (made up, like everything in them). */
+export const E2E_PASSPHRASE = 'Testpassphrase für Lotse'
+
+/**
+ * The data key lives in memory only, so every page load asks for the passphrase. Tests about
+ * something else let this type it: on each load, the unlock screen (if it comes) is answered.
+ */
+export function unlockOnEveryLoad(page: Page, passphrase = E2E_PASSPHRASE): void {
+  page.on('load', () => {
+    void (async () => {
+      const field = page.getByTestId('unlock-passphrase')
+      try {
+        await field.waitFor({ timeout: 10_000 })
+      } catch {
+        return
+      }
+      await field.fill(passphrase)
+      await page.getByTestId('unlock-submit').click()
+    })().catch(() => undefined)
+  })
 }
 
 /**
