@@ -35,6 +35,9 @@ import { measureSyncDataset, type DatasetSize, type SyncDatasetResult } from './
 
 const FIRST_SCREEN_BUDGET_BYTES = 150 * 1024
 const SEARCH_P95_BUDGET_MS = 50
+/** Issue 5: unlocking (key derivation) on a phone-like CPU, and search over encrypted data. */
+const UNLOCK_BUDGET_MS = 1_500
+const ENCRYPTED_SEARCH_RATIO_BUDGET = 1.5
 const MENTEE_COUNT = 10_000
 const COLD_START_RUNS = 7
 const COLD_START_THROTTLED_RUNS = 5
@@ -202,8 +205,20 @@ async function main(): Promise<number> {
     figures.add('searchMaxMs', Math.max(...k1.ours), 'ms', { baseline: Math.max(...k1.baseline) })
     figures.add('searchP50Ms4xCpu', percentile(k4.ours, 50), 'ms', { baseline: percentile(k4.baseline, 50) })
     figures.add('searchP95Ms4xCpu', percentile(k4.ours, 95), 'ms', { baseline: percentile(k4.baseline, 95) })
-    figures.add('searchIndexBuildMs', median(i1.map((r) => r.totalMs)), 'ms')
-    figures.add('searchIndexBuildMs4xCpu', median(search.x4.index.map((r) => r.totalMs)), 'ms')
+    figures.add('searchIndexBuildMs', median(i1.map((r) => r.totalMs)), 'ms', { baseline: median(search.x1.plainIndex.map((r) => r.totalMs)) })
+    figures.add('searchIndexBuildMs4xCpu', median(search.x4.index.map((r) => r.totalMs)), 'ms', {
+      baseline: median(search.x4.plainIndex.map((r) => r.totalMs)),
+    })
+    // Encryption at rest: the search runs over the index built on unlock, so typing costs what it
+    // cost without encryption; the baseline here is the same search over an unencrypted database.
+    const plainP95 = percentile(search.x1.plainKeystrokes.ours, 95)
+    figures.add('encryptedSearchP95Ms', percentile(k1.ours, 95), 'ms', { baseline: plainP95 })
+    figures.add('encryptedSearchP95Ratio', percentile(k1.ours, 95) / plainP95, 'x', { budget: ENCRYPTED_SEARCH_RATIO_BUDGET })
+    figures.add('encryptedSearchP95Ratio4xCpu', percentile(k4.ours, 95) / percentile(search.x4.plainKeystrokes.ours, 95), 'x', {
+      budget: ENCRYPTED_SEARCH_RATIO_BUDGET,
+    })
+    figures.add('unlockMs', median(search.x1.unlockMs), 'ms')
+    figures.add('unlockMs4xCpu', median(search.x4.unlockMs), 'ms', { budget: UNLOCK_BUDGET_MS })
     figures.add('searchHeapBytes', search.peakHeapBytes, 'bytes')
     figures.add('searchRetainedHeapBytes', search.retainedHeapBytes, 'bytes')
 

@@ -17,8 +17,16 @@ export async function buildSearchBundle(projectRoot: string, outDir: string): Pr
 }
 
 export interface SearchSeries {
+  /** Index builds from the encrypted database (decrypting every mentee). */
   index: IndexBuildResult[]
+  /** The same from the same rows without encryption at rest. */
+  plainIndex: IndexBuildResult[]
+  /** Unlock times (key derivation and unwrapping), ms. */
+  unlockMs: number[]
+  /** Keystrokes over the index built from the encrypted database. */
   keystrokes: KeystrokeRun
+  /** The same keystrokes over the index built without encryption. */
+  plainKeystrokes: KeystrokeRun
 }
 
 export interface SearchResult {
@@ -61,19 +69,29 @@ async function callBench<M extends BenchMethod>(
   return result as Awaited<ReturnType<LotseBenchApi[M]>>
 }
 
+const UNLOCK_RUNS = 3
+
 async function series(page: Page, options: SearchOptions, sampleHeap: () => Promise<void>): Promise<SearchSeries> {
-  const index: IndexBuildResult[] = []
-  for (let i = 0; i < options.indexBuilds; i++) {
-    index.push(await withTimeout(callBench(page, 'buildIndex'), 60_000, 'index build'))
-    await sampleHeap()
+  const unlockMs: number[] = []
+  for (let i = 0; i < UNLOCK_RUNS; i++) unlockMs.push(await withTimeout(callBench(page, 'unlock'), 60_000, 'unlock'))
+  const build = async (source: 'sealed' | 'plain') => {
+    const runs: IndexBuildResult[] = []
+    for (let i = 0; i < options.indexBuilds; i++) {
+      runs.push(await withTimeout(callBench(page, 'buildIndex', source), 60_000, 'index build'))
+      await sampleHeap()
+    }
+    return runs
   }
-  const keystrokes = await withTimeout(
-    callBench(page, 'typeWords', options.words, options.rounds),
-    90_000,
-    'typing',
-  )
-  await sampleHeap()
-  return { index, keystrokes }
+  const type = async () => {
+    const run = await withTimeout(callBench(page, 'typeWords', options.words, options.rounds), 90_000, 'typing')
+    await sampleHeap()
+    return run
+  }
+  const plainIndex = await build('plain')
+  const plainKeystrokes = await type()
+  const index = await build('sealed')
+  const keystrokes = await type()
+  return { index, plainIndex, unlockMs, keystrokes, plainKeystrokes }
 }
 
 export async function measureSearch(browser: Browser, options: SearchOptions): Promise<SearchResult> {

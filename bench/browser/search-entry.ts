@@ -4,18 +4,22 @@
  */
 import { Dexie, type EntityTable } from 'dexie'
 import { createPinia, setActivePinia } from 'pinia'
-import { getDatabase } from '@/db/db'
+import { defineSchema, getDatabase, useDatabase, type LotseDatabase } from '@/db/db'
+import { createKeyring, hasKeyring, lockLocalData, unlock as unlockLocalData } from '@/db/keyring'
 import { listMentees } from '@/db/repositories/mentees'
 import { toIsoDate } from '@/shared/dates'
 import { menteeDisplayName, type Mentee } from '@/shared/records'
 import { buildSearchKey } from '@/shared/search'
 import { attentionReasons, compareByName, filterMentees, type IndexedMentee, type MenteeFilters } from '@/stores/mentee-query'
 import { useMenteesStore } from '@/stores/mentees'
-import type { IndexBreakdown, IndexBuildResult, KeystrokeRun, LotseBenchApi, SeedResult } from '../shared/api'
+import type { IndexBreakdown, IndexBuildResult, IndexSource, KeystrokeRun, LotseBenchApi, SeedResult } from '../shared/api'
 
 /** The page size of the mentee list (MenteeListView renders this many cards at first). */
 const PAGE_SIZE = 50
 const BASELINE_DATABASE = 'lotse-bench-baseline'
+/** The app's schema without encryption at rest: what sealing costs is measured against it. */
+const PLAIN_DATABASE = 'lotse-bench-plain'
+const BENCH_PASSPHRASE = 'bench passphrase, made up'
 
 type BaselineDatabase = Dexie & { mentees: EntityTable<Mentee, 'id'> }
 
@@ -28,6 +32,9 @@ function openBaseline(): BaselineDatabase {
 setActivePinia(createPinia())
 const store = useMenteesStore()
 const baseline = openBaseline()
+const sealed: LotseDatabase = getDatabase()
+const plain = new Dexie(PLAIN_DATABASE) as LotseDatabase
+defineSchema(plain)
 const today = toIsoDate(new Date())
 
 /** What a card of the first page reads: the name and the attention badges. */
@@ -42,15 +49,30 @@ function nextTask(): Promise<void> {
 }
 
 async function seed(mentees: Mentee[]): Promise<SeedResult> {
-  const app = getDatabase()
+  useDatabase(sealed)
+  if (!(await hasKeyring())) await createKeyring(BENCH_PASSPHRASE)
+  const app = sealed
   await app.mentees.clear()
   await app.mentees.bulkAdd(mentees)
+  await plain.mentees.clear()
+  await plain.mentees.bulkAdd(mentees)
   await baseline.mentees.clear()
   await baseline.mentees.bulkAdd(mentees)
   return { appCount: await app.mentees.count(), baselineCount: await baseline.mentees.count() }
 }
 
-async function buildIndex(): Promise<IndexBuildResult> {
+async function unlock(): Promise<number> {
+  useDatabase(sealed)
+  lockLocalData()
+  const start = performance.now()
+  const outcome = await unlockLocalData(BENCH_PASSPHRASE)
+  const ms = performance.now() - start
+  if (!outcome.ok) throw new Error('the bench passphrase did not unlock')
+  return ms
+}
+
+async function buildIndex(source: IndexSource): Promise<IndexBuildResult> {
+  useDatabase(source === 'sealed' ? sealed : plain)
   const start = performance.now()
   await store.reload()
   const count = store.sorted.length
@@ -105,6 +127,6 @@ async function typeWords(words: readonly string[], rounds: number): Promise<Keys
   return run
 }
 
-const api: LotseBenchApi = { seed, buildIndex, indexBreakdown, typeWords }
+const api: LotseBenchApi = { seed, unlock, buildIndex, indexBreakdown, typeWords }
 window.lotseBench = api
 document.body.dataset.ready = 'true'

@@ -32,9 +32,14 @@ export interface KeystrokeRun {
   baselineMatches: number
 }
 
+/** Which copy of the data the store's index is built from. */
+export type IndexSource = 'sealed' | 'plain'
+
 export interface LotseBenchApi {
   seed(mentees: Mentee[]): Promise<SeedResult>
-  buildIndex(): Promise<IndexBuildResult>
+  /** Locks, then times an unlock with the passphrase (PBKDF2 key derivation + unwrapping). */
+  unlock(): Promise<number>
+  buildIndex(source: IndexSource): Promise<IndexBuildResult>
   indexBreakdown(): Promise<IndexBreakdown>
   typeWords(words: readonly string[], rounds: number): Promise<KeystrokeRun>
 }
