@@ -18,6 +18,7 @@ import {
   APPOINTMENT_TYPES,
   BARRIERS,
   CHECKLIST_TEMPLATES,
+  CONSENT_TEXT_VERSION,
   COMMON_ORIGIN_COUNTRIES,
   GERMAN_LEVELS,
   GOALS,
@@ -237,6 +238,8 @@ function makeMentee(pick: Picker, index: number, today: number, coach: DemoUser)
     consentDate: dayFrom(today, Math.min(0, arrivalOffset + pick.int(10, 150))),
     consentPurposes: ['counselling', ...(pick.chance(0.3) ? (['partnerSharing'] as const) : [])],
     consentLanguage: pick.one(['de', 'en', 'ar', 'uk', 'ru', 'tr', 'fa']),
+    consentTextVersion: CONSENT_TEXT_VERSION,
+    consentRecordedBy: coach.displayName,
   }
   assertValid('mentee', validateMentee(mentee))
   return mentee

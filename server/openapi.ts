@@ -72,6 +72,9 @@ function baseSchema(node: ValibotNode): JsonSchema {
       return { type: 'string', enum: node.options }
     case 'nullable':
       return { anyOf: [valibotToJsonSchema(node.wrapped), { type: 'null' }] }
+    case 'optional':
+      // A field added after the first release: missing means its default.
+      return { ...valibotToJsonSchema(node.wrapped), default: (node as { default?: unknown }).default }
     case 'array':
       return { type: 'array', items: valibotToJsonSchema(node.item) }
     case 'object': {
@@ -79,7 +82,7 @@ function baseSchema(node: ValibotNode): JsonSchema {
       return {
         type: 'object',
         properties: Object.fromEntries(Object.entries(entries).map(([key, entry]) => [key, valibotToJsonSchema(entry)])),
-        required: Object.keys(entries),
+        required: Object.keys(entries).filter((key) => asNode(entries[key]).type !== 'optional'),
       }
     }
     default:

@@ -141,6 +141,8 @@ export function generateMentees({ count, today, seed = BENCH_SEED }: GenerateOpt
       consentDate: addDays(today, -int(random, 1, 800)),
       consentPurposes: ['counselling'],
       consentLanguage: 'de',
+      consentTextVersion: '2026-11',
+      consentRecordedBy: 'Coach Beispiel',
     })
   }
   return mentees

@@ -83,6 +83,11 @@ export const i18n = createI18n({
 
 const loaded = new Set<AppLocale>()
 
+/** Loads a language's messages without switching to it (for texts shown in two languages). */
+export function loadMessagesOf(locale: AppLocale): Promise<void> {
+  return ensureMessages(locale)
+}
+
 async function ensureMessages(locale: AppLocale): Promise<void> {
   if (loaded.has(locale)) return
   const messages = await loaders[locale]()

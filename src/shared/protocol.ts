@@ -21,7 +21,7 @@ export const TABLE_FIELDS: Record<SyncedTable, readonly string[]> = {
     'countryOfOrigin', 'arrivalDate', 'residenceStatus', 'permitExpiry', 'school', 'schoolClass',
     'expectedLeavingDate', 'schoolQualification', 'foreignQualifications', 'recognitionStatus',
     'goals', 'barriers', 'stage', 'followOnOffer', 'tags', 'assignedCoach', 'assignedPate',
-    'consentDate', 'consentPurposes', 'consentLanguage',
+    'consentDate', 'consentPurposes', 'consentLanguage', 'consentTextVersion', 'consentRecordedBy',
   ],
   notes: ['menteeId', 'date', 'kind', 'text', 'topics', 'followUpText', 'followUpDue', 'followUpDone'],
   appointments: ['menteeId', 'startsAt', 'place', 'type', 'companion', 'outcome'],

@@ -61,8 +61,12 @@ export interface MenteeFields {
   assignedPate: string
   consentDate: string
   consentPurposes: ConsentPurpose[]
-  /** The UI locale the consent text was shown in. */
+  /** The UI locale the consent text was shown in (next to German). */
   consentLanguage: string
+  /** Which version of the consent text was shown (`CONSENT_TEXT_VERSION` at the time). */
+  consentTextVersion: string
+  /** Who recorded the consent: the name of the coach or Pate. */
+  consentRecordedBy: string
 }
 export type Mentee = RecordMeta & MenteeFields
 
@@ -142,6 +146,8 @@ export function emptyMentee(): MenteeFields {
     consentDate: '',
     consentPurposes: [],
     consentLanguage: '',
+    consentTextVersion: '',
+    consentRecordedBy: '',
   }
 }
 

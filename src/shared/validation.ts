@@ -87,6 +87,9 @@ const menteeFields = {
   consentDate: optionalDate,
   consentPurposes: list(picklist(CONSENT_PURPOSES)),
   consentLanguage: v.pipe(v.string(), v.maxLength(10, 'tooLong')),
+  // Added after the first release: records stored before have no value, which means none.
+  consentTextVersion: v.optional(v.pipe(v.string(), v.maxLength(20, 'tooLong')), ''),
+  consentRecordedBy: v.optional(text(LIMITS.name), ''),
 }
 
 export const menteeSchema = v.pipe(

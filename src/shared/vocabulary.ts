@@ -59,6 +59,8 @@ export const BARRIERS = [
 export type Barrier = (typeof BARRIERS)[number]
 
 export const CONSENT_PURPOSES = ['counselling', 'partnerSharing', 'fairFollowUp'] as const
+/** The version of the consent text in `locales/` (`consent.text`); a changed text gets a new one. */
+export const CONSENT_TEXT_VERSION = '2026-11'
 export type ConsentPurpose = (typeof CONSENT_PURPOSES)[number]
 
 export const NOTE_KINDS = ['talk', 'phone', 'accompanied', 'fair', 'other'] as const
