@@ -52,7 +52,7 @@ beforeEach(async () => {
   const router = createTestRouter()
   await router.push('/mentees')
   wrapper = mount(MenteeListView, { global: { plugins: [ctx.pinia, i18n, router] } })
-  await eventually(() => expect(resultCount()).toBe('300 Personen'), 10_000)
+  await eventually(() => expect(resultCount()).toBe('300 Personen'), 30_000)
 }, 60_000)
 
 afterEach(() => {
