@@ -10,6 +10,7 @@ export const routes: RouteRecordRaw[] = [
   { path: '/mentees/new', name: 'mentee-new', component: () => import('./views/MenteeEditView.vue') },
   { path: '/mentees/:id', name: 'mentee', component: () => import('./views/MenteeView.vue'), props: true },
   { path: '/mentees/:id/edit', name: 'mentee-edit', component: () => import('./views/MenteeEditView.vue'), props: true },
+  { path: '/mentees/:id/record', name: 'mentee-record', component: () => import('./views/MenteeRecordView.vue'), props: true },
   {
     path: '/mentees/:menteeId/appointments/new',
     name: 'appointment-new',

@@ -1,3 +1,4 @@
+import { toValue, type MaybeRefOrGetter } from 'vue'
 import { useI18n } from 'vue-i18n'
 import type { SyncedTable } from '@/shared/records'
 import { useFormat } from './useFormat'
@@ -17,10 +18,17 @@ const VALUE_KEYS: Record<string, string> = {
 }
 const DATE_FIELDS = new Set(['arrivalDate', 'permitExpiry', 'expectedLeavingDate', 'consentDate', 'date', 'followUpDue'])
 
-/** Field names and values of synced records as a user reads them ("Telefon", "ja", "Duldung"). */
-export function useFieldText() {
-  const { t } = useI18n()
-  const { formatDate, formatDateTime, languageName, countryName } = useFormat()
+/**
+ * Field names and values of synced records as a user reads them ("Telefon", "ja", "Duldung"), in
+ * the user's language or in `inLocale`.
+ */
+export function useFieldText(inLocale?: MaybeRefOrGetter<string>) {
+  const { t: translate } = useI18n()
+  const t = (key: string): string => {
+    const locale = toValue(inLocale)
+    return locale ? translate(key, {}, { locale }) : translate(key)
+  }
+  const { formatDate, formatDateTime, languageName, countryName } = useFormat(inLocale)
 
   function fieldName(table: SyncedTable, field: string): string {
     return t(`fieldNames.${table}.${field}`)

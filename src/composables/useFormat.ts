@@ -1,12 +1,18 @@
-import { computed } from 'vue'
+import { computed, toValue, type MaybeRefOrGetter } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { intlLocaleOf, isSupportedLocale, SOURCE_LOCALE } from '@/i18n'
 import { parseIsoDate, parseLocalDateTime } from '@/shared/dates'
 
-/** Dates, times and numbers through `Intl`, in the language the user chose. */
-export function useFormat() {
+/**
+ * Dates, times and numbers through `Intl`, in the language the user chose, or in `inLocale`
+ * (a bilingual page shows the same value in two languages).
+ */
+export function useFormat(inLocale?: MaybeRefOrGetter<string>) {
   const { locale } = useI18n({ useScope: 'global' })
-  const tag = computed(() => intlLocaleOf(isSupportedLocale(locale.value) ? locale.value : SOURCE_LOCALE))
+  const tag = computed(() => {
+    const chosen = toValue(inLocale) ?? locale.value
+    return intlLocaleOf(isSupportedLocale(chosen) ? chosen : SOURCE_LOCALE)
+  })
 
   const formatters = computed(() => ({
     date: new Intl.DateTimeFormat(tag.value, { dateStyle: 'medium' }),

@@ -73,6 +73,12 @@ export const useAppointmentsStore = defineStore('appointments', () => {
     checklist.value = checklist.value.filter((item) => item.id !== itemId)
   }
 
+  /** The checklists of several appointments, by appointment id (for printing a whole file). */
+  async function checklistsOf(ids: readonly string[]): Promise<Map<string, ChecklistItem[]>> {
+    const lists = await Promise.all(ids.map((id) => listChecklist(id)))
+    return new Map(ids.map((id, i) => [id, lists[i]!]))
+  }
+
   function clear(): void {
     ofMentee.value = []
     menteeId.value = undefined
@@ -80,5 +86,5 @@ export const useAppointmentsStore = defineStore('appointments', () => {
     checklist.value = []
   }
 
-  return { ofMentee, current, checklist, openMentee, open, create, update, remove, tick, addItem, removeItem, clear }
+  return { ofMentee, current, checklist, openMentee, open, create, update, remove, tick, addItem, removeItem, checklistsOf, clear }
 })
