@@ -130,6 +130,29 @@ describe('UnlockView', () => {
   })
 })
 
+describe('unlocking the app', () => {
+  it('goes straight back to the page it was locked on, not through the sign-in screen', async () => {
+    const lock = useLockStore()
+    await lock.setUp(PASSPHRASE, PASSPHRASE)
+    await restoreSignedIn(testUser())
+    lock.lock()
+    // Where the guard (src/router.ts) sends a locked app that opens on the new-person form.
+    await router.push({ name: 'unlock', query: { next: '/mentees/new' } })
+    const visited: string[] = []
+    router.afterEach((to) => void visited.push(String(to.name)))
+    const wrapper = mountWith(App)
+    await flushPromises()
+
+    await wrapper.get('[data-testid="unlock-passphrase"]').setValue(PASSPHRASE)
+    await wrapper.get('form').trigger('submit')
+    await eventually(() => expect(router.currentRoute.value.fullPath).toBe('/mentees/new'), 10_000)
+    await flushPromises()
+    expect(router.currentRoute.value.fullPath).toBe('/mentees/new')
+    expect(visited).not.toContain('login')
+    expect(lock.state).toBe('unlocked')
+  })
+})
+
 describe('PassphraseSetupView', () => {
   it('asks for at least 8 characters and the same passphrase twice, then seals and goes on', async () => {
     await router.push({ name: 'passphrase' })
