@@ -153,6 +153,41 @@ describe('unlocking the app', () => {
   })
 })
 
+describe('the wipe', () => {
+  /** A Cache Storage with the app shell's precache and a cache that could hold personal data. */
+  function stubCaches(): { names: Set<string> } {
+    const names = new Set(['workbox-precache-v2-http://localhost/', 'lotse-responses'])
+    vi.stubGlobal('caches', {
+      keys: () => Promise.resolve([...names]),
+      delete: (name: string) => Promise.resolve(names.delete(name)),
+    })
+    return { names }
+  }
+
+  it('signing out removes the data, the key and every cache but the app shell', async () => {
+    const lock = useLockStore()
+    await lock.setUp(PASSPHRASE, PASSPHRASE)
+    await restoreSignedIn(testUser())
+    const { names } = stubCaches()
+    expect(await useSyncStore().signOut()).toBeNull()
+    expect([...names]).toEqual(['workbox-precache-v2-http://localhost/'])
+    expect(await hasKeyring()).toBe(false)
+    expect(lock.state).toBe('noKey')
+  })
+
+  it('ten wrong passphrases remove the same', async () => {
+    const lock = useLockStore()
+    await lock.setUp(PASSPHRASE, PASSPHRASE)
+    lock.lock()
+    const { names } = stubCaches()
+    for (let attempt = 1; attempt < 10; attempt += 1) expect(await lock.unlock(`falsch ${attempt}`)).toMatchObject({ ok: false, reason: 'wrongPassphrase' })
+    expect(names.size).toBe(2)
+    expect(await lock.unlock('falsch 10')).toEqual({ ok: false, reason: 'wiped' })
+    expect([...names]).toEqual(['workbox-precache-v2-http://localhost/'])
+    expect(await hasKeyring()).toBe(false)
+  }, 60_000)
+})
+
 describe('PassphraseSetupView', () => {
   it('asks for at least 8 characters and the same passphrase twice, then seals and goes on', async () => {
     await router.push({ name: 'passphrase' })
