@@ -60,14 +60,21 @@ export const useLockStore = defineStore('lock', () => {
   }
 
   async function opened(): Promise<void> {
-    state.value = 'unlocked'
     wiped.value = false
     const sync = useSyncStore()
-    if (sync.session) await sync.persistSession()
-    else {
-      await sync.restore()
-      sync.startAutomaticSync()
+    if (sync.session) {
+      state.value = 'unlocked'
+      await sync.persistSession()
+      return
     }
+    // The session is read before the app counts as unlocked: unlocked without a session for a
+    // moment, App.vue would send the user to the sign-in screen and lose the page they were on.
+    try {
+      await sync.restore()
+    } finally {
+      state.value = 'unlocked'
+    }
+    sync.startAutomaticSync()
   }
 
   /** The first passphrase on this device; what is already stored gets sealed with it. */

@@ -1,7 +1,7 @@
 import { defineStore } from 'pinia'
 import { shallowRef } from 'vue'
 import { deleteLocalDatabase } from '@/db/db'
-import { isUnlocked } from '@/db/keyring'
+import { isUnlocked, wipeLocalData } from '@/db/keyring'
 import { onLocalWrite } from '@/db/outbox'
 import { restoreFieldValue } from '@/db/repositories/restore'
 import {
@@ -195,7 +195,9 @@ export const useSyncStore = defineStore('sync', () => {
 
   async function wipeDevice(): Promise<void> {
     stopAutomaticSync()
-    await deleteLocalDatabase()
+    // The database with the wrapped key, and every cache but the app's own code (issue 5: a
+    // sign-out or a revoked device leaves no personal data behind, as ten wrong passphrases do).
+    await wipeLocalData()
     useLockStore().forget()
     session.value = null
     client.useToken(undefined)

@@ -130,6 +130,64 @@ describe('UnlockView', () => {
   })
 })
 
+describe('unlocking the app', () => {
+  it('goes straight back to the page it was locked on, not through the sign-in screen', async () => {
+    const lock = useLockStore()
+    await lock.setUp(PASSPHRASE, PASSPHRASE)
+    await restoreSignedIn(testUser())
+    lock.lock()
+    // Where the guard (src/router.ts) sends a locked app that opens on the new-person form.
+    await router.push({ name: 'unlock', query: { next: '/mentees/new' } })
+    const visited: string[] = []
+    router.afterEach((to) => void visited.push(String(to.name)))
+    const wrapper = mountWith(App)
+    await flushPromises()
+
+    await wrapper.get('[data-testid="unlock-passphrase"]').setValue(PASSPHRASE)
+    await wrapper.get('form').trigger('submit')
+    await eventually(() => expect(router.currentRoute.value.fullPath).toBe('/mentees/new'), 10_000)
+    await flushPromises()
+    expect(router.currentRoute.value.fullPath).toBe('/mentees/new')
+    expect(visited).not.toContain('login')
+    expect(lock.state).toBe('unlocked')
+  })
+})
+
+describe('the wipe', () => {
+  /** A Cache Storage with the app shell's precache and a cache that could hold personal data. */
+  function stubCaches(): { names: Set<string> } {
+    const names = new Set(['workbox-precache-v2-http://localhost/', 'lotse-responses'])
+    vi.stubGlobal('caches', {
+      keys: () => Promise.resolve([...names]),
+      delete: (name: string) => Promise.resolve(names.delete(name)),
+    })
+    return { names }
+  }
+
+  it('signing out removes the data, the key and every cache but the app shell', async () => {
+    const lock = useLockStore()
+    await lock.setUp(PASSPHRASE, PASSPHRASE)
+    await restoreSignedIn(testUser())
+    const { names } = stubCaches()
+    expect(await useSyncStore().signOut()).toBeNull()
+    expect([...names]).toEqual(['workbox-precache-v2-http://localhost/'])
+    expect(await hasKeyring()).toBe(false)
+    expect(lock.state).toBe('noKey')
+  })
+
+  it('ten wrong passphrases remove the same', async () => {
+    const lock = useLockStore()
+    await lock.setUp(PASSPHRASE, PASSPHRASE)
+    lock.lock()
+    const { names } = stubCaches()
+    for (let attempt = 1; attempt < 10; attempt += 1) expect(await lock.unlock(`falsch ${attempt}`)).toMatchObject({ ok: false, reason: 'wrongPassphrase' })
+    expect(names.size).toBe(2)
+    expect(await lock.unlock('falsch 10')).toEqual({ ok: false, reason: 'wiped' })
+    expect([...names]).toEqual(['workbox-precache-v2-http://localhost/'])
+    expect(await hasKeyring()).toBe(false)
+  }, 60_000)
+})
+
 describe('PassphraseSetupView', () => {
   it('asks for at least 8 characters and the same passphrase twice, then seals and goes on', async () => {
     await router.push({ name: 'passphrase' })

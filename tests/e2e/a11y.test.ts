@@ -12,6 +12,7 @@ import {
   openSignedIn,
   startServer,
   text,
+  unlockOnEveryLoad,
   type RunningServer,
 } from './helpers'
 
@@ -99,6 +100,16 @@ const screens: Screen[] = [
       await page.getByTestId('given-name').waitFor()
     },
   },
+  {
+    // Locked from the header, without a reload (the next screen's load unlocks again).
+    name: 'unlock screen',
+    open: async (page) => {
+      await page.goto(`${server.baseUrl}/`)
+      await page.getByTestId('today').waitFor()
+      await page.getByTestId('lock-header').click()
+      await page.getByTestId('unlock-passphrase').waitFor()
+    },
+  },
 ]
 
 async function useLanguage(page: Page, locale: Locale): Promise<void> {
@@ -111,6 +122,7 @@ async function useLanguage(page: Page, locale: Locale): Promise<void> {
 describe('accessibility (axe-core: WCAG 2.1 A/AA and best practices)', () => {
   it.each<Locale>(['de', 'ar'])('no serious or critical violations on any screen in %s', async (locale) => {
     const page = await context.newPage()
+    unlockOnEveryLoad(page)
     try {
       await useLanguage(page, locale)
       const reports: string[] = []

@@ -24,11 +24,17 @@ import {
   launchBrowser,
   newPhoneContext,
   openSignedIn,
+  E2E_PASSPHRASE,
+  expectSealed,
   POLL,
+  READABLE_FIELDS,
+  readStores,
   startServer,
   TEST_COACH,
   text,
+  unlockOnEveryLoad,
   type RunningServer,
+  type StoredRow,
 } from './helpers'
 
 let server: RunningServer
@@ -51,7 +57,7 @@ async function newDevice(): Promise<BrowserContext> {
   return context
 }
 
-type Row = Record<string, unknown>
+type Row = StoredRow
 
 /**
  * A page of the app's origin that does not run the app (the API is never the app shell), so the
@@ -61,37 +67,6 @@ async function inspectionPage(context: BrowserContext): Promise<Page> {
   const page = await context.newPage()
   await page.goto(`${server.baseUrl}/api/v1/health`)
   return page
-}
-
-/** Every row of the given stores of the app's database, read with the raw IndexedDB API. */
-function readStores<N extends string>(page: Page, stores: N[]): Promise<Record<N, Row[]>> {
-  return page.evaluate(async (names: string[]) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('lotse')
-      request.onsuccess = () => resolve(request.result)
-      request.onerror = () => reject(request.error ?? new Error('open failed'))
-      request.onupgradeneeded = () => {
-        request.transaction?.abort()
-        reject(new Error('database "lotse" does not exist'))
-      }
-    })
-    try {
-      const transaction = db.transaction(names, 'readonly')
-      const entries = await Promise.all(
-        names.map(
-          (name) =>
-            new Promise<[string, Record<string, unknown>[]]>((resolve, reject) => {
-              const request = transaction.objectStore(name).getAll()
-              request.onsuccess = () => resolve([name, request.result as Record<string, unknown>[]])
-              request.onerror = () => reject(request.error ?? new Error(`getAll ${name} failed`))
-            }),
-        ),
-      )
-      return Object.fromEntries(entries)
-    } finally {
-      db.close()
-    }
-  }, stores) as Promise<Record<N, Row[]>>
 }
 
 function setting(settings: Row[], key: string): unknown {
@@ -127,11 +102,16 @@ async function serverRecords(where = 'TRUE', params: unknown[] = []): Promise<Se
   return rows
 }
 
-/** A field of a local record has the value the endpoint holds. */
+/**
+ * A local record is the endpoint's: stored sealed, and each field that stays readable on the
+ * device (ids, index fields) has the endpoint's value. The sealed fields cannot be read here
+ * without the passphrase; the tests check those through the app's screens.
+ */
 function expectSameFields(local: Row | undefined, remote: ServerRecord): void {
   expect(local, `${remote.tbl} ${remote.id} is missing on the device`).toBeDefined()
+  expectSealed(remote.tbl, local)
   for (const [field, value] of Object.entries(remote.fields)) {
-    expect(local![field], `${remote.tbl} ${remote.id}.${field}`).toEqual(value)
+    if (READABLE_FIELDS[remote.tbl]!.includes(field)) expect(local![field], `${remote.tbl} ${remote.id}.${field}`).toEqual(value)
   }
 }
 
@@ -211,6 +191,7 @@ describe('crash while pushing', () => {
 
     // Restart: the app sends the batch again on start; the endpoint knows it and applies nothing twice.
     const restarted = await context.newPage()
+    unlockOnEveryLoad(restarted)
     const restartErrors = collectPageErrors(restarted)
     const answers: PushResponse[] = []
     restarted.on('response', (response) => {
@@ -244,9 +225,19 @@ describe('crash while pushing', () => {
     expect(conflicts).toEqual([])
     const { rows: devices } = await server.db.query<{ ack_seq: number }>('SELECT ack_seq FROM devices WHERE user_id = $1 AND ack_seq > 0', [coachId])
     expect(devices.map((d) => d.ack_seq)).toEqual([Math.max(...outboxSeqs)])
-    // The profile shows each note once.
-    await restarted.goto(`${server.baseUrl}/mentees/${menteeIds[1]}`)
-    await expect.poll(() => restarted.getByTestId('note-timeline').locator('.timeline__text').count(), POLL).toBe(2)
+    // What is sealed on the device, its screens show: each note once, with the endpoint's text,
+    // and the later edit of the phone.
+    for (const [index, menteeId] of menteeIds.entries()) {
+      await restarted.goto(`${server.baseUrl}/mentees/${menteeId}`)
+      await expect.poll(() => restarted.getByTestId('mentee-name').innerText(), POLL).toContain(names[index]!.familyName)
+      const noteTexts = remote.filter((r) => r.tbl === 'notes' && r.fields.menteeId === menteeId).map((r) => String(r.fields.text))
+      expect(noteTexts.sort()).toEqual([`Erste Notiz ${index}`, `Zweite Notiz ${index}`])
+      await expect.poll(async () => (await restarted.getByTestId('note-timeline').locator('.timeline__text').allInnerTexts()).sort(), POLL).toEqual(noteTexts)
+    }
+    await restarted.goto(`${server.baseUrl}/mentees/${menteeIds[0]}`)
+    await expect
+      .poll(() => restarted.locator('.facts__row').filter({ hasText: text('de', 'mentee.fields.phone') }).innerText(), POLL)
+      .toContain('+49 5261 000001')
     expect(restartErrors).toEqual([])
     await restarted.close()
   })
@@ -348,6 +339,10 @@ describe('crash while applying a pulled page', () => {
     await page.getByTestId('login-username').fill(TEST_COACH.username)
     await page.getByTestId('login-password').fill(TEST_COACH.password)
     await page.getByTestId('login-submit').click()
+    // The first sign-in on this device asks for the passphrase; sync starts once it is set.
+    await page.getByTestId('setup-passphrase').fill(E2E_PASSPHRASE)
+    await page.getByTestId('setup-repeat').fill(E2E_PASSPHRASE)
+    await page.getByTestId('setup-submit').click()
     await crashPoint
     await page.close({ runBeforeUnload: false })
 
@@ -356,12 +351,15 @@ describe('crash while applying a pulled page', () => {
     // Nothing of the half-applied page, and no cursor: the page comes again. The session stays.
     expect(localIds(state)).toEqual([])
     expect(setting(state.settings, 'syncCursor')).toBeUndefined()
-    expect(setting(state.settings, 'session')).toMatchObject({ user: { username: TEST_COACH.username } })
+    const session = state.settings.find((row) => row.key === 'session')
+    expectSealed('settings', session)
+    expect(JSON.stringify(session)).not.toContain(TEST_COACH.username)
     expect(state.outbox).toEqual([])
     await inspect.close()
 
     // 2. Restarted, it pulls again; the tab closes the moment the second page's answer arrived.
     const second = await context.newPage()
+    unlockOnEveryLoad(second)
     let pulls = 0
     let secondPageDelivered!: () => void
     const delivered = new Promise<void>((resolve) => (secondPageDelivered = resolve))
@@ -391,6 +389,7 @@ describe('crash while applying a pulled page', () => {
 
     // 3. Restarted again: it goes on from the stored cursor and ends with exactly the endpoint's records.
     const last = await context.newPage()
+    unlockOnEveryLoad(last)
     const lastErrors = collectPageErrors(last)
     const pullCursors: (string | null)[] = []
     last.on('request', (request) => {
@@ -407,6 +406,20 @@ describe('crash while applying a pulled page', () => {
     expect(localIds(final)).toEqual(remoteAll.map((r) => `${r.tbl}:${r.id}`).sort())
     const byId = new Map([...final.mentees, ...final.notes].map((row) => [String(row.id), row]))
     for (const record of remoteAll) expectSameFields(byId.get(record.id), record)
+    // The sealed fields, through the screens: people from the first, a middle and the last page
+    // show the endpoint's name and phone, and their notes the endpoint's text.
+    const remoteMentees = remoteAll.filter((r) => r.tbl === 'mentees' && String(r.fields.familyName).startsWith('Seed '))
+    for (const mentee of [remoteMentees[0]!, remoteMentees[Math.floor(remoteMentees.length / 2)]!, remoteMentees.at(-1)!]) {
+      await last.goto(`${server.baseUrl}/mentees/${mentee.id}`)
+      await expect.poll(() => last.getByTestId('mentee-name').innerText(), POLL).toContain(String(mentee.fields.familyName))
+      await expect
+        .poll(() => last.locator('.facts__row').filter({ hasText: text('de', 'mentee.fields.phone') }).innerText(), POLL)
+        .toContain(String(mentee.fields.phone))
+      const noteTexts = remoteAll.filter((r) => r.tbl === 'notes' && r.fields.menteeId === mentee.id).map((r) => String(r.fields.text))
+      if (noteTexts.length > 0) {
+        await expect.poll(async () => (await last.getByTestId('note-timeline').locator('.timeline__text').allInnerTexts()).sort(), POLL).toEqual(noteTexts.sort())
+      }
+    }
     expect(final.outbox).toEqual([])
     expect(final.rejections).toEqual([])
     expect(lastErrors).toEqual([])

@@ -5,6 +5,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type { FastifyInstance } from 'fastify'
 import { type Browser, type BrowserContext, type BrowserContextOptions, type Page } from 'playwright-core'
+import { expect } from 'vitest'
 import { createTeam, createUser } from '../../server/accounts/accounts'
 import { buildServer } from '../../server/app'
 import { openDatabase, type Database } from '../../server/db/database'
@@ -303,6 +304,82 @@ export function countRecords(page: Page, stores: string[]): Promise<Record<strin
       db.close()
     }
   }, stores)
+}
+
+export type StoredRow = Record<string, unknown>
+
+/**
+ * Every row of the given stores of the app's database, read with the raw IndexedDB API (no Dexie,
+ * no key). Bytes (the sealed fields) come back as `{ $bytes: base64 }`, so rows can be compared.
+ */
+export function readStores<N extends string>(page: Page, stores: N[]): Promise<Record<N, StoredRow[]>> {
+  return page.evaluate(async (names: string[]) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open('lotse')
+      request.onsuccess = () => resolve(request.result)
+      request.onerror = () => reject(request.error ?? new Error('open failed'))
+      request.onupgradeneeded = () => {
+        request.transaction?.abort()
+        reject(new Error('database "lotse" does not exist'))
+      }
+    })
+    const plain = (value: unknown): unknown => {
+      if (value instanceof ArrayBuffer) value = new Uint8Array(value)
+      if (ArrayBuffer.isView(value)) {
+        const bytes = new Uint8Array(value.buffer, value.byteOffset, value.byteLength)
+        let binary = ''
+        for (const byte of bytes) binary += String.fromCharCode(byte)
+        return { $bytes: btoa(binary) }
+      }
+      if (Array.isArray(value)) return value.map(plain)
+      if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, plain(v)]))
+      return value
+    }
+    try {
+      const transaction = db.transaction(names, 'readonly')
+      const entries = await Promise.all(
+        names.map(
+          (name) =>
+            new Promise<[string, unknown[]]>((resolve, reject) => {
+              const request = transaction.objectStore(name).getAll()
+              request.onsuccess = () => resolve([name, (request.result as unknown[]).map(plain)])
+              request.onerror = () => reject(request.error ?? new Error(`getAll ${name} failed`))
+            }),
+        ),
+      )
+      return Object.fromEntries(entries)
+    } finally {
+      db.close()
+    }
+  }, stores) as Promise<Record<N, StoredRow[]>>
+}
+
+/**
+ * What may stay readable in each store (issue 5: ids, index fields, timestamps, sync bookkeeping);
+ * every other field must be inside `$sealed`. Written down here on its own, not imported from
+ * src/db/sealing.ts, so a field that slips out of the sealing there fails the tests.
+ */
+export const READABLE_FIELDS: Record<string, readonly string[]> = {
+  mentees: ['id', 'createdAt', 'updatedAt', 'deletedAt', 'stage', 'permitExpiry', 'expectedLeavingDate'],
+  notes: ['id', 'menteeId', 'followUpDue', 'createdAt', 'updatedAt', 'deletedAt'],
+  appointments: ['id', 'menteeId', 'startsAt', 'createdAt', 'updatedAt', 'deletedAt'],
+  checklistItems: ['id', 'appointmentId', 'createdAt', 'updatedAt', 'deletedAt'],
+  outbox: ['seq', 'table', 'recordId', 'op', 'at', 'hlc'],
+  rejections: ['id', 'table', 'recordId', 'op', 'reason', 'at'],
+  drafts: ['key', 'savedAt'],
+  settings: ['key'],
+}
+
+/** A stored row is sealed: it has its `$sealed` bytes and no field in the clear but the readable ones. */
+export function expectSealed(store: string, row: StoredRow | undefined): void {
+  expect(row, `${store}: row missing`).toBeDefined()
+  const readable = READABLE_FIELDS[store]
+  if (!readable) throw new Error(`no readable fields listed for ${store}`)
+  expect(row!.$sealed, `${store} ${JSON.stringify(row).slice(0, 80)}: not sealed`).toEqual({ $bytes: expect.any(String) as string })
+  expect(
+    Object.keys(row!).filter((field) => field !== '$sealed' && !readable.includes(field)),
+    `${store}: fields stored in the clear`,
+  ).toEqual([])
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ import path from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { chromium, type BrowserContext, type CDPSession, type Page } from 'playwright-core'
 import { CHROMIUM_PATH } from '../support/chromium'
-import { collectPageErrors, createMentee, openSignedIn, POLL, startServer, text, type RunningServer } from './helpers'
+import { collectPageErrors, createMentee, expectSealed, openSignedIn, POLL, readStores, startServer, text, type RunningServer } from './helpers'
 
 const POOL_BYTES = 40_000_000
 const FILLER_DATABASE = 'quota-test-filler'
@@ -57,34 +57,6 @@ afterAll(async () => {
   if (profileDir) await rm(profileDir, { recursive: true, force: true })
   await server?.close()
 })
-
-type Row = Record<string, unknown>
-
-function readStores<N extends string>(page: Page, stores: N[]): Promise<Record<N, Row[]>> {
-  return page.evaluate(async (names: string[]) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open('lotse')
-      request.onsuccess = () => resolve(request.result)
-      request.onerror = () => reject(request.error ?? new Error('open failed'))
-    })
-    try {
-      const transaction = db.transaction(names, 'readonly')
-      const entries = await Promise.all(
-        names.map(
-          (name) =>
-            new Promise<[string, Record<string, unknown>[]]>((resolve, reject) => {
-              const request = transaction.objectStore(name).getAll()
-              request.onsuccess = () => resolve([name, request.result as Record<string, unknown>[]])
-              request.onerror = () => reject(request.error ?? new Error(`getAll ${name} failed`))
-            }),
-        ),
-      )
-      return Object.fromEntries(entries)
-    } finally {
-      db.close()
-    }
-  }, stores) as Promise<Record<N, Row[]>>
-}
 
 /**
  * Fills the origin's storage with random bytes (so compression cannot shrink them) in a database
@@ -198,11 +170,18 @@ describe('a full device', () => {
     const saved = new URL(page.url()).pathname.split('/').at(-1)!
     let after = await readStores(page, [...STORES])
     expect(after.mentees).toHaveLength(before.mentees.length + 1)
-    expect(after.mentees.find((m) => m.id === saved)).toMatchObject({ givenName: 'Speicher', familyName: 'Vollfall', permitExpiry: '2031-02-03' })
-    expect(after.outbox.filter((entry) => entry.recordId === saved)).toMatchObject([
-      { table: 'mentees', op: 'upsert', fields: { givenName: 'Speicher', familyName: 'Vollfall', permitExpiry: '2031-02-03' } },
-    ])
+    // Stored sealed; of its fields only the permit date (an index) is readable on the device.
+    const savedRow = after.mentees.find((m) => m.id === saved)
+    expectSealed('mentees', savedRow)
+    expect(savedRow).toMatchObject({ permitExpiry: '2031-02-03' })
+    const savedChanges = after.outbox.filter((entry) => entry.recordId === saved)
+    expect(savedChanges).toMatchObject([{ table: 'mentees', op: 'upsert' }])
+    expectSealed('outbox', savedChanges[0])
+    // The sealed values, on the profile and, once sent, on the endpoint.
+    await expect.poll(() => page.getByTestId('mentee-name').innerText(), POLL).toMatch(/Speicher.*Vollfall|Vollfall.*Speicher/)
     await waitUntilSent(page)
+    const { rows: sent } = await server.db.query<{ fields: Record<string, unknown> }>('SELECT fields FROM records WHERE id = $1', [saved])
+    expect(sent[0]?.fields).toMatchObject({ givenName: 'Speicher', familyName: 'Vollfall', permitExpiry: '2031-02-03' })
 
     // A note on a known person: the same.
     await page.goto(`${server.baseUrl}/mentees/${known}`)
@@ -222,15 +201,23 @@ describe('a full device', () => {
     await page.getByTestId('note-form').waitFor({ state: 'detached' })
     await expect.poll(() => page.getByTestId('note-timeline').locator('.timeline__text').allInnerTexts(), POLL).toContain('Diese Notiz passt erst später')
     after = await readStores(page, [...STORES])
-    const note = after.notes.find((n) => n.text === 'Diese Notiz passt erst später')
+    // The new note is the one row that was not there before (its text is sealed).
+    const beforeNoteIds = new Set(before.notes.map((n) => n.id))
+    const newNotes = after.notes.filter((n) => !beforeNoteIds.has(n.id))
+    expect(newNotes).toHaveLength(1)
+    const note = newNotes[0]!
     expect(note).toMatchObject({ menteeId: known })
+    expectSealed('notes', note)
     expect(after.notes).toHaveLength(before.notes.length + 1)
-    expect(after.outbox.filter((entry) => entry.recordId === note!.id)).toMatchObject([{ table: 'notes', op: 'upsert' }])
+    expect(after.outbox.filter((entry) => entry.recordId === note.id)).toMatchObject([{ table: 'notes', op: 'upsert' }])
 
-    // And both reach the endpoint.
+    // And both reach the endpoint, with the typed text.
     await waitUntilSent(page)
-    const { rows } = await server.db.query<{ id: string }>('SELECT id FROM records WHERE id = ANY($1::uuid[])', [[saved, note!.id]])
-    expect(rows.map((row) => row.id).sort()).toEqual([saved, note!.id].sort())
+    const { rows } = await server.db.query<{ id: string; fields: Record<string, unknown> }>('SELECT id, fields FROM records WHERE id = ANY($1::uuid[])', [
+      [saved, note.id],
+    ])
+    expect(rows.map((row) => row.id).sort()).toEqual([saved, String(note.id)].sort())
+    expect(rows.find((row) => row.id === note.id)?.fields).toMatchObject({ text: 'Diese Notiz passt erst später', menteeId: known })
     expect(errors).toEqual([])
     await page.close()
   })
