@@ -250,7 +250,7 @@ describe('schema-driven fuzzing of every endpoint on PGlite', { timeout: 600_000
           try {
             const parsed: unknown = JSON.parse(payload)
             if (session && typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
-              const envelope = { ...(parsed as Record<string, unknown>), deviceId: session.deviceId }
+              const envelope: Record<string, unknown> = { ...(parsed as Record<string, unknown>), deviceId: session.deviceId }
               // ... and numbers its mutations as a device does, so they reach push's own checks.
               if (Array.isArray(envelope.mutations)) {
                 envelope.mutations = envelope.mutations.map((mutation: unknown) =>
