@@ -58,7 +58,15 @@ function auditHashKey(): Buffer {
  * apart from a spray over many names, without storing the name. 64 bits are plenty for that.
  */
 export function keyedUsernameHash(username: string): string {
-  return createHmac('sha256', auditHashKey()).update(username.trim().toLowerCase()).digest('hex').slice(0, 16)
+  return usernameLimitKey(username).slice(0, 16)
+}
+
+/**
+ * The full keyed hash of a typed username: what `login_failures` keeps for the per-username
+ * sign-in limit instead of the name (a typo in the username field may be someone's name).
+ */
+export function usernameLimitKey(username: string): string {
+  return createHmac('sha256', auditHashKey()).update(username.trim().toLowerCase()).digest('hex')
 }
 
 interface AuditRow {

@@ -7,7 +7,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { ROLES, type Role, type User } from '../../src/shared/protocol'
-import { audit } from '../audit'
+import { audit, usernameLimitKey } from '../audit'
 import { nextChangeSeq, type Database, type Queryable } from '../db/database'
 import { dummyVerify, hashPassword, passwordNeedsRehash, verifyPassword } from './passwords'
 
@@ -474,7 +474,7 @@ function capForStorage(value: string): string {
  */
 async function secondsUntilAllowed(
   db: Queryable,
-  column: 'username' | 'address',
+  column: 'username_hash' | 'address',
   value: string,
   now: number,
 ): Promise<number> {
@@ -488,9 +488,10 @@ async function secondsUntilAllowed(
   return Math.max(1, Math.ceil((limiting.at.getTime() + LOGIN_FAILURE_WINDOW_MS - now) / 1000))
 }
 
+/** The typed username is kept only as its keyed hash (`usernameLimitKey`), never in the clear. */
 async function recordFailure(db: Queryable, username: string, address: string, now: number): Promise<void> {
-  await db.query('INSERT INTO login_failures (username, address, at) VALUES ($1, $2, $3)', [
-    capForStorage(username),
+  await db.query('INSERT INTO login_failures (username_hash, address, at) VALUES ($1, $2, $3)', [
+    usernameLimitKey(username),
     capForStorage(address),
     new Date(now),
   ])
@@ -508,7 +509,7 @@ export async function signIn(db: Queryable, input: SignInInput): Promise<SignInR
   const address = input.address
 
   const retryAfterSeconds = Math.max(
-    await secondsUntilAllowed(db, 'username', capForStorage(username), now),
+    await secondsUntilAllowed(db, 'username_hash', usernameLimitKey(username), now),
     await secondsUntilAllowed(db, 'address', capForStorage(address), now),
   )
   const { rows } = USERNAME_PATTERN.test(username)

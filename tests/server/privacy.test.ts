@@ -330,6 +330,10 @@ for (const database of forEachDatabase()) {
         for (const id of Object.values(ids)) expect(row.record_ids ?? []).not.toContain(id)
       }
 
+      // The sign-in limit's own table keeps no typed name either.
+      const failures = JSON.stringify((await db.query('SELECT * FROM login_failures')).rows)
+      expect(failures).not.toContain(PERSONAL.typedName)
+      expect(failures).not.toContain(username)
       const everything = JSON.stringify(rows)
       for (const value of [...Object.values(PERSONAL), username, 'Zzdisplayqx', PASSWORD, 'wrong password here', team]) {
         expect(everything, value).not.toContain(value)
