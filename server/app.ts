@@ -44,6 +44,9 @@ export const CONTENT_SECURITY_POLICY = [
   "form-action 'self'",
 ].join('; ')
 
+/** Two years, subdomains included: a municipality's endpoint is HTTPS for good once it is. */
+export const STRICT_TRANSPORT_SECURITY = 'max-age=63072000; includeSubDomains'
+
 const CACHE_FOREVER = 'public, max-age=31536000, immutable'
 const CACHE_REVALIDATE = 'no-cache'
 const CACHE_ONE_HOUR = 'public, max-age=3600'
@@ -152,6 +155,10 @@ export async function buildServer(options: BuildServerOptions): Promise<FastifyI
     reply.header('x-content-type-options', 'nosniff')
     reply.header('referrer-policy', 'no-referrer')
     reply.header('content-security-policy', CONTENT_SECURITY_POLICY)
+    // Only over HTTPS (directly, or behind a proxy named in TRUST_PROXY that says so with
+    // X-Forwarded-Proto): sent over plain HTTP it would be meaningless, and a laptop on
+    // http://localhost must not pin itself to HTTPS.
+    if (request.protocol === 'https') reply.header('strict-transport-security', STRICT_TRANSPORT_SECURITY)
     // API answers are per user and per moment; no browser or proxy cache may keep them.
     if (isApiPath(pathnameOf(request.url))) reply.header('cache-control', CACHE_NEVER)
     return payload

@@ -11,6 +11,8 @@
  *   DATA_DIR      PGlite data directory (default <repo>/data)
  *   LOTSE_DEMO    set to 1 to fill an empty database with a fictional demo municipality
  *   LOG_REQUESTS  set to 1 to log requests as JSON lines (method, route pattern and status only)
+ *   RETENTION_MONTHS  months after closing (stage `closed`) until a case is erased (default 24)
+ *   AUDIT_HASH_KEY    key for the hash of unknown usernames in the audit log (default: random per start)
  */
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -18,6 +20,7 @@ import { countUsers, LOGIN_FAILURE_WINDOW_MS, purgeLoginFailures } from './accou
 import { purgeTombstones, TOMBSTONE_RETENTION_MS } from './sync/purge'
 import { newAdminSecret, startAdminListener, type AdminListener } from './accounts/adminListener'
 import { buildServer } from './app'
+import { eraseExpiredClosedCases, retentionMonthsFromEnv } from './privacy/retention'
 import { databaseOptionsFromEnv, openDatabase, type Database } from './db/database'
 import { claimDataDirForServer, type ServerClaim } from './db/dataDirOwner'
 import { printDemoAccounts, seedDemoIfEmpty } from './demo'
@@ -50,9 +53,20 @@ async function cleanUp(): Promise<void> {
   }
 }
 
-/** Housekeeping every hour: old sign-in failures, and tombstones every device has had time to see. */
-function startPurgingLoginFailures(db: Database): void {
+/**
+ * Housekeeping every hour: old sign-in failures, tombstones every device has had time to see, and
+ * closed cases past their retention period (erased as by a coordinator, and audited).
+ */
+function startPurgingLoginFailures(db: Database, retentionMonths: number): void {
   const purge = () => {
+    eraseExpiredClosedCases(db, { now: Date.now(), months: retentionMonths }).then(
+      ({ erased }) => {
+        if (erased.length > 0) console.log(`Retention: erased ${erased.length} case(s) closed more than ${retentionMonths} months ago.`)
+      },
+      (error: unknown) => {
+        console.error('Could not erase expired closed cases:', error instanceof Error ? error.message : error)
+      },
+    )
     purgeLoginFailures(db, new Date(Date.now() - LOGIN_FAILURE_WINDOW_MS)).catch((error: unknown) => {
       console.error('Could not purge old sign-in failures:', error instanceof Error ? error.message : error)
     })
@@ -72,6 +86,8 @@ async function main(): Promise<void> {
   const repoRoot = fileURLToPath(new URL('..', import.meta.url))
   const distDir = path.resolve(process.env.DIST_DIR?.trim() || path.join(repoRoot, 'dist'))
   const databaseOptions = databaseOptionsFromEnv()
+  // Read before anything starts: a mistyped period must stop the server, not erase early.
+  const retentionMonths = retentionMonthsFromEnv()
 
   // PGlite: this process must be the only one with the directory open (see db/dataDirOwner.ts).
   let claim: ServerClaim | undefined
@@ -104,7 +120,7 @@ async function main(): Promise<void> {
   // Counted before anything else queues work on the database, and printed with the start line,
   // so whoever reads "running" also reads how to begin.
   const noUsersYet = (await countUsers(db)) === 0
-  startPurgingLoginFailures(db)
+  startPurgingLoginFailures(db, retentionMonths)
 
   console.log(`Lotse is running at http://localhost:${boundPort}`)
   if (noUsersYet) {

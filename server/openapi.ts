@@ -15,10 +15,12 @@ import {
   ROLES,
   SENSITIVE_FIELDS,
   TABLE_FIELDS,
+  AUDIT_ACTIONS,
   type ErrorCode,
 } from '../src/shared/protocol'
 import { SYNCED_TABLES, type SyncedTable } from '../src/shared/records'
 import { appointmentSchema, checklistItemSchema, menteeSchema, noteSchema } from '../src/shared/validation'
+import { DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE } from './audit'
 import { SYNC_CALLS_PER_WINDOW, SYNC_WINDOW_MS } from './sync/rate-limit'
 
 export type JsonSchema = Record<string, unknown>
@@ -306,6 +308,79 @@ function componentSchemas(): Record<string, JsonSchema> {
       required: ['conflicts', 'serverTime'],
       properties: { conflicts: { type: 'array', items: ref('ConflictEntry') }, serverTime: isoTime },
     },
+    ErasureResponse: {
+      type: 'object',
+      required: ['menteeId', 'erased', 'serverTime'],
+      properties: {
+        menteeId: uuid,
+        erased: {
+          type: 'object',
+          description: 'Records this erasure turned into content-free tombstones, per table (0 when already erased).',
+          required: [...SYNCED_TABLES],
+          properties: Object.fromEntries(SYNCED_TABLES.map((table) => [table, { type: 'integer', minimum: 0 }])),
+        },
+        serverTime: isoTime,
+      },
+    },
+    ExportedRecord: {
+      type: 'object',
+      required: ['id', 'fields', 'updatedAt'],
+      properties: {
+        id: uuid,
+        fields: { type: 'object', description: 'The fields the user may see (a Pate without a share: no sensitive field).' },
+        updatedAt: isoTime,
+      },
+    },
+    MenteeExport: {
+      type: 'object',
+      description: 'Everything stored about one mentee that the user may see (GDPR Art. 15).',
+      required: ['format', 'version', 'menteeId', 'exportedAt', 'tables', 'conflicts', 'assignments'],
+      properties: {
+        format: { const: 'lotse-export' },
+        version: { const: 1 },
+        menteeId: uuid,
+        exportedAt: isoTime,
+        tables: {
+          type: 'object',
+          description: 'Every synced table, empty ones included: the mentee and the records bound to it.',
+          required: [...SYNCED_TABLES],
+          properties: Object.fromEntries(SYNCED_TABLES.map((table) => [table, { type: 'array', items: ref('ExportedRecord') }])),
+        },
+        conflicts: { type: 'array', items: ref('ConflictEntry') },
+        assignments: {
+          type: 'array',
+          description: 'Paten of the mentee (empty for a Pate asking).',
+          items: {
+            type: 'object',
+            required: ['userId', 'displayName', 'sensitiveShared'],
+            properties: { userId: uuid, displayName: { type: 'string' }, sensitiveShared: { type: 'boolean' } },
+          },
+        },
+      },
+    },
+    AuditEntry: {
+      type: 'object',
+      required: ['id', 'at', 'action', 'actorId', 'deviceId', 'targetId', 'details', 'recordIds'],
+      properties: {
+        id: { type: 'integer' },
+        at: isoTime,
+        action: { type: 'string', enum: [...AUDIT_ACTIONS] },
+        actorId: { anyOf: [uuid, { type: 'null' }], description: 'null: the server (retention) or the admin CLI.' },
+        deviceId: { anyOf: [uuid, { type: 'null' }] },
+        targetId: { anyOf: [uuid, { type: 'null' }], description: 'The mentee (export, erasure) or device (revocation).' },
+        details: { type: 'object', description: 'Counts, table names, reasons, a keyed username hash; never a personal value.' },
+        recordIds: { type: 'array', items: uuid, description: 'pull: the records the device received.' },
+      },
+    },
+    AuditResponse: {
+      type: 'object',
+      required: ['entries', 'nextBefore', 'serverTime'],
+      properties: {
+        entries: { type: 'array', items: ref('AuditEntry') },
+        nextBefore: { anyOf: [{ type: 'integer' }, { type: 'null' }], description: 'Pass as `before` for older entries.' },
+        serverTime: isoTime,
+      },
+    },
   }
   for (const table of SYNCED_TABLES) {
     schemas[fieldsSchemaName(table)] = tableFieldsSchema(table)
@@ -443,8 +518,59 @@ function paths(): JsonSchema {
         },
       },
     },
+    '/api/v1/mentees/{id}/erasure': {
+      post: {
+        summary:
+          'Erase a mentee (GDPR Art. 17): it and every record bound to it become `{table, id, deleted}` tombstones; ' +
+          'its conflict-log values, assignments and audit details go. Every device removes the records at its next pull.',
+        description: 'Coordinators, and coaches of the mentee\u2019s team. Erasing an erased mentee again is answered 200 with zero counts.',
+        parameters: [menteeIdParameter],
+        responses: {
+          '200': { description: 'Erased.', content: json(ref('ErasureResponse')) },
+          '400': error('id is not a lower-case UUID.'),
+          '403': error('The role may not erase (Pate, guide).'),
+          '404': error('No such mentee within the user\u2019s reach.'),
+          ...commonErrors,
+        },
+      },
+    },
+    '/api/v1/mentees/{id}/export': {
+      get: {
+        summary: 'Everything stored about one mentee, as far as the user may see it (GDPR Art. 15); audited.',
+        parameters: [menteeIdParameter],
+        responses: {
+          '200': { description: 'The export (sent as an attachment).', content: json(ref('MenteeExport')) },
+          '400': error('id is not a lower-case UUID.'),
+          '403': error('The role sees no mentees (guide).'),
+          '404': error('No such live mentee within the user\u2019s reach.'),
+          ...commonErrors,
+        },
+      },
+    },
+    '/api/v1/audit': {
+      get: {
+        summary: 'The audit log, newest first (coordinators only). Ids, counts and reasons; no personal values.',
+        parameters: [
+          { name: 'before', in: 'query', required: false, description: 'An entry id: older entries only.', schema: { type: 'integer', minimum: 1 } },
+          {
+            name: 'limit',
+            in: 'query',
+            required: false,
+            schema: { type: 'integer', minimum: 1, maximum: MAX_AUDIT_PAGE, default: DEFAULT_AUDIT_PAGE },
+          },
+        ],
+        responses: {
+          '200': { description: 'A page of entries.', content: json(ref('AuditResponse')) },
+          '400': error('before or limit malformed.'),
+          '403': error('Not a coordinator.'),
+          ...commonErrors,
+        },
+      },
+    },
   }
 }
+
+const menteeIdParameter = { name: 'id', in: 'path', required: true, description: 'The mentee\u2019s id.', schema: uuid }
 
 export function buildOpenApiDocument(version: string): JsonSchema {
   return {

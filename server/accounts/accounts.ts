@@ -7,6 +7,7 @@
  */
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { ROLES, type Role, type User } from '../../src/shared/protocol'
+import { audit, usernameLimitKey } from '../audit'
 import { nextChangeSeq, type Database, type Queryable } from '../db/database'
 import { dummyVerify, hashPassword, passwordNeedsRehash, verifyPassword } from './passwords'
 
@@ -79,8 +80,8 @@ export interface NewUser {
 
 export type SignInResult =
   | { ok: true; token: string; deviceId: string; user: User }
-  | { ok: false; reason: 'invalid_credentials' }
-  | { ok: false; reason: 'too_many_requests'; retryAfterSeconds: number }
+  | { ok: false; reason: 'invalid_credentials'; userId?: string }
+  | { ok: false; reason: 'too_many_requests'; retryAfterSeconds: number; userId?: string }
 
 export type AuthenticateResult =
   | { user: User; device: AuthenticatedDevice }
@@ -275,10 +276,13 @@ export async function disableUser(
     const user = await requireUser(tx, username)
     const at = new Date(now)
     if (!user.disabled) await tx.query('UPDATE users SET disabled_at = $2 WHERE id = $1', [user.id, at])
-    const { rows } = await tx.query(
-      'UPDATE devices SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id',
+    const { rows } = await tx.query<{ id: string }>(
+      'UPDATE devices SET revoked_at = $2 WHERE user_id = $1 AND revoked_at IS NULL RETURNING id::text AS id',
       [user.id, at],
     )
+    for (const device of rows) {
+      await audit(tx, { action: 'device_revoked', at: now, targetId: device.id, details: { userId: user.id, via: 'user_disabled' } })
+    }
     return { revokedDevices: rows.length }
   })
 }
@@ -328,6 +332,9 @@ export async function revokeDevice(db: Queryable, deviceId: string, now: number 
   )
   const row = rows[0]
   if (!row) throw new AccountError('not_found', `There is no device ${deviceId}.`)
+  if (row.revoked_at !== null && row.revoked_at.getTime() === now) {
+    await audit(db, { action: 'device_revoked', at: now, targetId: row.id, details: { userId: row.user_id, via: 'admin' } })
+  }
   return toDeviceSummary(row)
 }
 
@@ -467,7 +474,7 @@ function capForStorage(value: string): string {
  */
 async function secondsUntilAllowed(
   db: Queryable,
-  column: 'username' | 'address',
+  column: 'username_hash' | 'address',
   value: string,
   now: number,
 ): Promise<number> {
@@ -481,9 +488,10 @@ async function secondsUntilAllowed(
   return Math.max(1, Math.ceil((limiting.at.getTime() + LOGIN_FAILURE_WINDOW_MS - now) / 1000))
 }
 
+/** The typed username is kept only as its keyed hash (`usernameLimitKey`), never in the clear. */
 async function recordFailure(db: Queryable, username: string, address: string, now: number): Promise<void> {
-  await db.query('INSERT INTO login_failures (username, address, at) VALUES ($1, $2, $3)', [
-    capForStorage(username),
+  await db.query('INSERT INTO login_failures (username_hash, address, at) VALUES ($1, $2, $3)', [
+    usernameLimitKey(username),
     capForStorage(address),
     new Date(now),
   ])
@@ -501,24 +509,26 @@ export async function signIn(db: Queryable, input: SignInInput): Promise<SignInR
   const address = input.address
 
   const retryAfterSeconds = Math.max(
-    await secondsUntilAllowed(db, 'username', capForStorage(username), now),
+    await secondsUntilAllowed(db, 'username_hash', usernameLimitKey(username), now),
     await secondsUntilAllowed(db, 'address', capForStorage(address), now),
   )
-  if (retryAfterSeconds > 0) return { ok: false, reason: 'too_many_requests', retryAfterSeconds }
-
-  // No stored password is this long (createUser caps it), so such a one cannot match.
-  const tooLong = input.password.length > MAX_PASSWORD_LENGTH * 2
   const { rows } = USERNAME_PATTERN.test(username)
     ? await db.query<UserRow>('SELECT * FROM users WHERE username = $1', [username])
     : { rows: [] as UserRow[] }
   const row = rows[0]
+  // The account's id, for the audit log of failures (never the typed name).
+  const userId = row ? { userId: row.id } : {}
+  if (retryAfterSeconds > 0) return { ok: false, reason: 'too_many_requests', retryAfterSeconds, ...userId }
+
+  // No stored password is this long (createUser caps it), so such a one cannot match.
+  const tooLong = input.password.length > MAX_PASSWORD_LENGTH * 2
   const passwordMatches =
     row && !tooLong
       ? await verifyPassword(input.password, row.password_hash)
       : await dummyVerify(input.password.slice(0, MAX_PASSWORD_LENGTH))
   if (!row || !passwordMatches || row.disabled_at !== null) {
     await recordFailure(db, username, address, now)
-    return { ok: false, reason: 'invalid_credentials' }
+    return { ok: false, reason: 'invalid_credentials', ...userId }
   }
 
   if (passwordNeedsRehash(row.password_hash)) {

@@ -3,6 +3,7 @@ import type { Database } from '../db/database'
 import type { SlidingWindowLimiter } from '../sync/rate-limit'
 import { addAuthHook } from './auth'
 import conflictRoutes from './conflicts'
+import privacyRoutes from './privacy'
 import sessionRoutes from './session'
 import syncRoutes from './sync'
 
@@ -22,6 +23,7 @@ const syncApi: FastifyPluginAsync<SyncApiOptions> = async (app, options) => {
   await app.register(sessionRoutes, routeOptions)
   await app.register(syncRoutes, routeOptions)
   await app.register(conflictRoutes, routeOptions)
+  await app.register(privacyRoutes, routeOptions)
 }
 
 export default syncApi

@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify'
 import type { SessionRequest, SessionResponse } from '../../src/shared/protocol'
 import { endSession, signIn } from '../accounts/accounts'
+import { audit, keyedUsernameHash } from '../audit'
 import type { Database } from '../db/database'
 import { isStorableText } from '../sync/input'
 import { authOf, sendError } from './auth'
@@ -41,14 +42,27 @@ const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, { db
     }
     // request.ip is the peer's address; behind a reverse proxy Fastify's trustProxy must be set
     // for the per-address limit to see clients rather than the proxy.
-    const result = await signIn(db, { ...input, address: request.ip, now: now() })
+    const at = now()
+    const result = await signIn(db, { ...input, address: request.ip, now: at })
     if (!result.ok) {
+      // The account's id when the name is an account's; otherwise only a keyed hash of what was
+      // typed (it may be a person's name). Never the name itself, the password or the address.
+      await audit(db, {
+        action: 'sign_in_failed',
+        at,
+        actorId: result.userId ?? null,
+        details: {
+          reason: result.reason,
+          ...(result.userId === undefined ? { usernameHash: keyedUsernameHash(input.username) } : {}),
+        },
+      })
       if (result.reason === 'too_many_requests') {
         reply.header('retry-after', String(result.retryAfterSeconds))
         return sendError(reply, 429, { error: 'too_many_requests' })
       }
       return sendError(reply, 401, { error: 'invalid_credentials' })
     }
+    await audit(db, { action: 'sign_in', at, actorId: result.user.id, deviceId: result.deviceId })
     const response: SessionResponse = {
       token: result.token,
       deviceId: result.deviceId,

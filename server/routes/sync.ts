@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify'
-import { MAX_BODY_BYTES, MAX_PULL_LIMIT, type PullResponse, type PushResponse } from '../../src/shared/protocol'
+import { MAX_BODY_BYTES, MAX_PULL_LIMIT, type Change, type PullResponse, type PushResponse } from '../../src/shared/protocol'
+import { audit } from '../audit'
 import type { Database } from '../db/database'
 import { decodeCursor, encodeCursor } from '../sync/cursor'
 import { parsePushRequest } from '../sync/envelope'
@@ -20,6 +21,27 @@ export function parseLimit(value: unknown): number | undefined {
   if (typeof value !== 'string' || !LIMIT_RE.test(value)) return undefined
   const limit = Number(value)
   return limit >= 1 && limit <= MAX_PULL_LIMIT ? limit : undefined
+}
+
+/**
+ * One audit entry per pull page that delivered anything: which records the device received, as ids
+ * and counts per table and op. An empty page (the app polling with nothing new) writes nothing.
+ */
+async function auditPull(db: Database, userId: string, deviceId: string, changes: readonly Change[], at: number): Promise<void> {
+  const tables: Record<string, number> = {}
+  const ops: Record<string, number> = {}
+  for (const change of changes) {
+    tables[change.table] = (tables[change.table] ?? 0) + 1
+    ops[change.op] = (ops[change.op] ?? 0) + 1
+  }
+  await audit(db, {
+    action: 'pull',
+    at,
+    actorId: userId,
+    deviceId,
+    details: { changes: changes.length, tables, ops },
+    recordIds: changes.map((change) => change.id),
+  })
 }
 
 /** Registered under `/api/v1`: push and pull. Both need a session (see auth.ts). */
@@ -54,6 +76,7 @@ const syncRoutes: FastifyPluginAsync<SyncRoutesOptions> = async (app, { db, now 
     }
     const outcome = await pullChanges(db, { actor: auth.user, cursor, limit })
     if (!outcome.ok) return sendError(reply, 409, { error: outcome.error })
+    if (outcome.changes.length > 0) await auditPull(db, auth.user.id, auth.device.id, outcome.changes, now())
     const response: PullResponse = {
       changes: outcome.changes,
       cursor: encodeCursor(outcome.cursor),

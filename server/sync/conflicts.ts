@@ -13,6 +13,10 @@ export const MAX_CONFLICTS = 500
 export interface ConflictFilter {
   table?: SyncedTable
   id?: string
+  /** Every conflict of this mentee's records (the access export). */
+  menteeId?: string
+  /** Defaults to MAX_CONFLICTS. */
+  limit?: number
 }
 
 interface ConflictRow {
@@ -41,6 +45,10 @@ export async function listConflicts(q: Queryable, actor: Actor, filter: Conflict
     params.push(filter.id)
     conditions.push(`c.record_id = $${params.length}`)
   }
+  if (filter.menteeId !== undefined) {
+    params.push(filter.menteeId)
+    conditions.push(`c.mentee_id = $${params.length}`)
+  }
   if (actor.role === 'pate') {
     const sensitive = Object.entries(SENSITIVE_FIELDS).map(([table, fields]) => {
       params.push(table, fields)
@@ -53,7 +61,7 @@ export async function listConflicts(q: Queryable, actor: Actor, filter: Conflict
       )
     }
   }
-  params.push(MAX_CONFLICTS)
+  params.push(filter.limit ?? MAX_CONFLICTS)
   const { rows } = await q.query<ConflictRow>(
     `SELECT c.id::text AS id, c.tbl, c.record_id::text AS record_id, c.field, c.value, c.stamp, c.at,
             c.lost_by::text AS lost_by, lost.display_name AS lost_by_name,

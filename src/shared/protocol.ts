@@ -136,3 +136,59 @@ export interface ErrorResponse {
   error: ErrorCode
   message?: string
 }
+
+// ---------------------------------------------------------------------------------------------
+// Data protection (GDPR Art. 15 and 17) and the server's audit log.
+
+/** `POST /api/v1/mentees/{id}/erasure`: what was erased, counted per table. */
+export interface ErasureResponse {
+  menteeId: string
+  /** Records turned into content-free tombstones by this erasure, per table. */
+  erased: Record<SyncedTable, number>
+  serverTime: string
+}
+
+export interface ExportedRecord {
+  id: string
+  fields: Record<string, unknown>
+  /** When the server last stored a change of the record. */
+  updatedAt: string
+}
+
+/** `GET /api/v1/mentees/{id}/export`: everything stored about one mentee that the user may see. */
+export interface MenteeExport {
+  format: 'lotse-export'
+  version: 1
+  menteeId: string
+  exportedAt: string
+  /** Every synced table, empty ones included; children of the mentee only. */
+  tables: Record<SyncedTable, ExportedRecord[]>
+  conflicts: ConflictEntry[]
+  /** Paten who mentor the mentee and whether its sensitive fields were shared (not sent to Paten). */
+  assignments: { userId: string; displayName: string; sensitiveShared: boolean }[]
+}
+
+export const AUDIT_ACTIONS = ['sign_in', 'sign_in_failed', 'pull', 'export', 'erasure', 'device_revoked'] as const
+export type AuditAction = (typeof AUDIT_ACTIONS)[number]
+
+export interface AuditEntry {
+  id: number
+  at: string
+  action: AuditAction
+  actorId: string | null
+  deviceId: string | null
+  /** The mentee (export, erasure) or device (revocation) the entry is about. */
+  targetId: string | null
+  /** Counts, table names, reasons; never a personal value. */
+  details: Record<string, unknown>
+  /** pull: the ids of the records the device received. */
+  recordIds: string[]
+}
+
+/** `GET /api/v1/audit?before=&limit=` (coordinators only), newest first. */
+export interface AuditResponse {
+  entries: AuditEntry[]
+  /** Pass as `before` for the next (older) page; null when this was the last. */
+  nextBefore: number | null
+  serverTime: string
+}

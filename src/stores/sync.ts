@@ -14,7 +14,7 @@ import {
   type StoredSession,
 } from '@/db/sync-store'
 import type { Rejection } from '@/db/db'
-import type { ConflictEntry } from '@/shared/protocol'
+import type { ConflictEntry, ErasureResponse, MenteeExport } from '@/shared/protocol'
 import { EndpointError, NetworkError, SyncClient } from '@/sync/client'
 import { syncOnce } from '@/sync/engine'
 import { browserEnvironment, LOCAL_WRITE_DELAY_MS, SyncScheduler } from '@/sync/schedule'
@@ -22,6 +22,10 @@ import { useLockStore } from './lock'
 import { useMenteesStore } from './mentees'
 
 export type SyncProblem = 'offline' | 'signedOut' | 'revoked' | 'upgrade' | 'unavailable' | null
+/** Why an export or erasure did not happen. */
+export type DataProtectionProblem = 'offline' | 'signedOut' | 'forbidden' | 'notFound' | 'unavailable'
+export type DataProtectionResult<T> = { ok: true; value: T } | { ok: false; problem: DataProtectionProblem }
+
 export type SignInProblem = 'invalidCredentials' | 'tooManyAttempts' | 'offline' | 'unavailable'
 
 /**
@@ -231,6 +235,43 @@ export const useSyncStore = defineStore('sync', () => {
     revision.value += 1
   }
 
+  /** Asks the endpoint; these need a connection, there is no offline queue for them. */
+  async function askEndpoint<T>(work: () => Promise<T>): Promise<DataProtectionResult<T>> {
+    if (!session.value) return { ok: false, problem: 'signedOut' }
+    try {
+      return { ok: true, value: await work() }
+    } catch (error) {
+      if (error instanceof NetworkError) return { ok: false, problem: 'offline' }
+      if (error instanceof EndpointError) {
+        if (error.code === 'device_revoked') {
+          problem.value = 'revoked'
+          await wipeDevice()
+          return { ok: false, problem: 'signedOut' }
+        }
+        if (error.status === 401) return { ok: false, problem: 'signedOut' }
+        if (error.status === 403) return { ok: false, problem: 'forbidden' }
+        if (error.status === 404) return { ok: false, problem: 'notFound' }
+      }
+      return { ok: false, problem: 'unavailable' }
+    }
+  }
+
+  /** Everything the endpoint stores about the mentee that this user may see (Art. 15). */
+  function exportMentee(menteeId: string): Promise<DataProtectionResult<MenteeExport>> {
+    return askEndpoint(() => client.exportMentee(menteeId))
+  }
+
+  /**
+   * Erases the mentee on the endpoint (Art. 17) and starts a sync, so this device removes the
+   * records at once; every other device removes them at its next sync.
+   */
+  async function eraseMentee(menteeId: string): Promise<DataProtectionResult<ErasureResponse>> {
+    const result = await askEndpoint(() => client.eraseMentee(menteeId))
+    // Not awaited: the caller leaves the erased person's screen at once, and sync removes the records.
+    if (result.ok) void syncNow()
+    return result
+  }
+
   return {
     session,
     syncing,
@@ -253,5 +294,7 @@ export const useSyncStore = defineStore('sync', () => {
     dismiss,
     loadConflicts,
     restoreConflict,
+    exportMentee,
+    eraseMentee,
   }
 })

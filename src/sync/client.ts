@@ -1,6 +1,8 @@
 import type {
   ConflictsResponse,
+  ErasureResponse,
   ErrorCode,
+  MenteeExport,
   PullResponse,
   PushRequest,
   PushResponse,
@@ -101,6 +103,16 @@ export class SyncClient {
     const query = new URLSearchParams({ limit: String(limit) })
     if (cursor) query.set('cursor', cursor)
     return this.request('GET', `/api/v1/sync/pull?${query.toString()}`)
+  }
+
+  /** Erases the mentee and everything bound to it on the endpoint (GDPR Art. 17). */
+  eraseMentee(menteeId: string): Promise<ErasureResponse> {
+    return this.request('POST', `/api/v1/mentees/${encodeURIComponent(menteeId)}/erasure`)
+  }
+
+  /** Everything the endpoint stores about the mentee that this user may see (GDPR Art. 15). */
+  exportMentee(menteeId: string): Promise<MenteeExport> {
+    return this.request('GET', `/api/v1/mentees/${encodeURIComponent(menteeId)}/export`)
   }
 
   conflicts(filter: { table?: string; id?: string } = {}): Promise<ConflictsResponse> {
