@@ -22,6 +22,9 @@ export default mergeConfig(
             environment: 'happy-dom',
             include: ['tests/component/**/*.test.ts'],
             setupFiles: ['tests/setup/indexeddb.ts'],
+            // Sealing and locale chunks make some tests take seconds on a busy 2-core machine;
+            // a slow test is not a wrong one.
+            testTimeout: 20_000,
           },
         },
         {
