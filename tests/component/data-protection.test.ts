@@ -31,9 +31,9 @@ function setOnline(online: boolean): void {
   vi.spyOn(navigator, 'onLine', 'get').mockReturnValue(online)
 }
 
-async function mountActions(): Promise<VueWrapper> {
+async function mountActions(hasConsent = false): Promise<VueWrapper> {
   const wrapper = mount(DataProtectionActions, {
-    props: { menteeId: MENTEE_ID, menteeName: NAME },
+    props: { menteeId: MENTEE_ID, menteeName: NAME, hasConsent },
     global: { plugins: [ctx.pinia, i18n, router] },
   })
   mounted.push(wrapper)
@@ -129,6 +129,26 @@ describe('Erase all data of this person (Art. 17)', () => {
     expect(endpoint.callsTo(`POST /api/v1/mentees/${MENTEE_ID}/erasure`)).toHaveLength(1)
     // The device syncs at once, so it removes the records now.
     await eventually(() => expect(endpoint.callsTo('GET /api/v1/sync/pull').length).toBeGreaterThan(0))
+    await eventually(() => expect(useSyncStore().syncing).toBe(false))
+  })
+
+  it('erases the same way when the person withdraws their consent, and says that this is what withdrawal means', async () => {
+    const endpoint = stubEndpoint({
+      [`POST /api/v1/mentees/${MENTEE_ID}/erasure`]: () =>
+        jsonResponse(200, { menteeId: MENTEE_ID, erased: { mentees: 1, notes: 0, appointments: 0, checklistItems: 0 }, serverTime: SERVER_TIME }),
+    })
+    await restoreSignedIn(testUser({ role: 'coach' }))
+    const without = await mountActions(false)
+    expect(without.find('[data-testid="withdraw-consent"]').exists()).toBe(false)
+    const wrapper = await mountActions(true)
+
+    await wrapper.get('[data-testid="withdraw-consent"]').trigger('click')
+    const confirmation = wrapper.get('[data-testid="erase-confirmation"]')
+    expect(confirmation.get('[data-testid="withdrawal-note"]').text()).toBe('Die Person widerruft ihre Einwilligung. Damit werden alle ihre Daten gelöscht.')
+    await wrapper.get('[data-testid="erase-understood"]').setValue(true)
+    await wrapper.get('[data-testid="erase-confirm"]').trigger('click')
+    await eventually(() => expect(wrapper.emitted('erased')).toHaveLength(1))
+    expect(endpoint.callsTo(`POST /api/v1/mentees/${MENTEE_ID}/erasure`)).toHaveLength(1)
     await eventually(() => expect(useSyncStore().syncing).toBe(false))
   })
 
