@@ -9,7 +9,7 @@
  */
 import type { LightMyRequestResponse as InjectResponse } from 'fastify'
 import type { FetchFunction } from '@/sync/client'
-import type { Fault, FaultKind } from './model'
+import type { Fault, NetworkFaultKind } from './model'
 import type { Ledger } from './properties'
 import type { Stats } from './report'
 import type { SimServer } from './server'
@@ -86,7 +86,7 @@ export class Network {
     return (input, init) => this.send(peer, input, init)
   }
 
-  private count(kind: FaultKind): void {
+  private count(kind: NetworkFaultKind): void {
     this.stats.faults[kind] += 1
   }
 
@@ -176,7 +176,7 @@ export class Network {
       await this.ledger.afterPush(device, request, answer, before!, this.server.now)
     } else if (request.url.startsWith('/api/v1/sync/pull')) {
       this.stats.pullsDelivered += 1
-      if (answer.statusCode === 409) this.stats.resets += 1
+      if (answer.statusCode === 409) this.stats.faults.resetRequired += 1
     }
     return answer
   }
