@@ -51,6 +51,14 @@ export type Fault =
   | { kind: 'shortPage'; limit: number }
   /** The server commits, then the device dies before handling the answer; it restarts from what IndexedDB committed. */
   | { kind: 'crash' }
+  /**
+   * The user edits while the sync runs, just before this request goes out: after a push read its
+   * batch, or before a pulled page is applied (the page must not overwrite the pending write).
+   */
+  | { kind: 'editDuringSync'; edit: EditDuringSync }
+
+/** Edits a user may make while a sync runs (not `restore`: it asks the endpoint itself). */
+export type EditDuringSync = Extract<Edit, { op: 'updateMentee' | 'updateNote' | 'deleteNote' | 'tick' | 'createNote' }>
 
 export type NetworkFaultKind = Exclude<Fault['kind'], 'ok'>
 
@@ -70,6 +78,7 @@ export const FAULT_KINDS = {
   truncatedBody: 'answer cut off mid-body',
   shortPage: 'pull page cut short (smaller limit)',
   crash: 'crash inside a sync, after the server committed',
+  editDuringSync: 'local edit while a sync runs (between its requests)',
   crashAfterWrite: 'crash between a local write and the next step',
   clockSkewDays: 'device clock skewed by days (devices, changes)',
   offlinePastHorizon: 'device offline beyond the tombstone horizon',
@@ -181,6 +190,23 @@ const skewArb: fc.Arbitrary<number> = fc.oneof(
   { weight: 3, arbitrary: fc.integer({ min: -3, max: 3 }).filter((d) => d !== 0).map((d) => d * DAY + 17 * MINUTE) },
 )
 
+const pick = fc.nat({ max: 7 })
+// Few fields, most edits on two of them: concurrent edits of one field (conflicts) need contention.
+const menteeFieldArb: fc.Arbitrary<EditedMenteeField> = fc.oneof(
+  { weight: 4, arbitrary: fc.constant('phone' as const) },
+  { weight: 3, arbitrary: fc.constant('residenceStatus' as const) },
+  { weight: 1, arbitrary: fc.constantFrom(...MENTEE_FIELDS_EDITED) },
+)
+const poolIndex = fc.nat({ max: 3 })
+
+const editDuringSyncArb: fc.Arbitrary<EditDuringSync> = fc.oneof(
+  { weight: 3, arbitrary: fc.record({ op: fc.constant('updateMentee' as const), target: pick, field: menteeFieldArb, value: poolIndex }) },
+  { weight: 2, arbitrary: fc.record({ op: fc.constant('updateNote' as const), target: pick, field: fc.constant('text' as const), value: poolIndex }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('deleteNote' as const), target: pick }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('createNote' as const), mentee: pick, text: poolIndex }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant('tick' as const), target: pick, done: fc.boolean() }) },
+)
+
 const faultArb: fc.Arbitrary<Fault> = fc.oneof(
   { weight: 12, arbitrary: fc.constant<Fault>({ kind: 'ok' }) },
   { weight: 2, arbitrary: fc.constant<Fault>({ kind: 'requestLost' }) },
@@ -193,16 +219,8 @@ const faultArb: fc.Arbitrary<Fault> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<Fault>({ kind: 'truncatedBody' }) },
   { weight: 2, arbitrary: fc.integer({ min: 1, max: 3 }).map((limit): Fault => ({ kind: 'shortPage', limit })) },
   { weight: 1, arbitrary: fc.constant<Fault>({ kind: 'crash' }) },
+  { weight: 2, arbitrary: editDuringSyncArb.map((edit): Fault => ({ kind: 'editDuringSync', edit })) },
 )
-
-const pick = fc.nat({ max: 7 })
-// Few fields, most edits on two of them: concurrent edits of one field (conflicts) need contention.
-const menteeFieldArb: fc.Arbitrary<EditedMenteeField> = fc.oneof(
-  { weight: 4, arbitrary: fc.constant('phone' as const) },
-  { weight: 3, arbitrary: fc.constant('residenceStatus' as const) },
-  { weight: 1, arbitrary: fc.constantFrom(...MENTEE_FIELDS_EDITED) },
-)
-const poolIndex = fc.nat({ max: 3 })
 
 const editArb: fc.Arbitrary<Edit> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('createMentee' as const), name: poolIndex }) },
@@ -306,6 +324,8 @@ export function describeFault(fault: Fault): string {
       return `http${fault.status}`
     case 'shortPage':
       return `shortPage(${fault.limit})`
+    case 'editDuringSync':
+      return `editDuringSync(${describeEdit(fault.edit)})`
     default:
       return fault.kind
   }

@@ -131,6 +131,8 @@ export class Simulation {
     }
     for (const status of ['applied', 'superseded', 'rejected'] as const) stats.outcomes[status] += ledger.outcomes[status]
     countViolations(stats, ledger.violations)
+    stats.knownLosses += ledger.knownLosses.length
+    stats.knownLossExample ??= ledger.knownLosses[0]
     return ledger.violations
   }
 
