@@ -151,8 +151,10 @@ export type Step = { dt: number } & (
   /**
    * Two devices edit the same field of the same record, one after the other, before either
    * syncs: a conflict whichever of them pushes first (the later sync steps decide the order).
+   * `thenSync`: the second syncs at once, then the first, whose value loses and is logged, so
+   * that a later `restore` step has something to restore.
    */
-  | { kind: 'race'; first: number; second: number; edit: RaceEdit }
+  | { kind: 'race'; first: number; second: number; edit: RaceEdit; thenSync: boolean }
   /** The device's wall clock is set `skewMs` away from true time (the user, or a flat battery). */
   | { kind: 'skew'; device: number; skewMs: number }
   | { kind: 'offline'; device: number; offline: boolean }
@@ -241,7 +243,7 @@ const editArb: fc.Arbitrary<Edit> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ op: fc.constant('tick' as const), target: pick, done: fc.boolean() }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('addChecklistItem' as const), appointment: pick, label: poolIndex }) },
   { weight: 1, arbitrary: fc.record({ op: fc.constant('deleteChecklistItem' as const), target: pick }) },
-  { weight: 2, arbitrary: fc.record({ op: fc.constant('restore' as const), pick }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('restore' as const), pick }) },
 )
 
 /** Time that passes before a step: mostly seconds to minutes, sometimes hours. */
@@ -265,7 +267,10 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
     weight: 8,
     arbitrary: fc.record({ kind: fc.constant('sync' as const), device, faults: fc.array(faultArb, { maxLength: 4 }), dt: dtArb }),
   },
-  { weight: 2, arbitrary: fc.record({ kind: fc.constant('race' as const), first: device, second: device, edit: raceEditArb, dt: dtArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ kind: fc.constant('race' as const), first: device, second: device, edit: raceEditArb, thenSync: fc.boolean(), dt: dtArb }),
+  },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('skew' as const), device, skewMs: skewArb, dt: dtArb }) },
   { weight: 2, arbitrary: fc.record({ kind: fc.constant('offline' as const), device, offline: fc.boolean(), dt: dtArb }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('deliverHeld' as const), pick, dt: dtArb }) },
@@ -345,7 +350,7 @@ export function describeStep(step: Step, roster: readonly Persona[]): string {
     case 'sync':
       return `${at} ${who(step.device)} sync${step.faults.length ? ` faults=[${step.faults.map(describeFault).join(', ')}]` : ''}`
     case 'race':
-      return `${at} ${who(step.first)} ${describeEdit(step.edit)}, then ${who(step.second)} the same with value=${step.edit.value + 1}, neither syncs`
+      return `${at} ${who(step.first)} ${describeEdit(step.edit)}, then ${who(step.second)} the same with value=${step.edit.value + 1}, ${step.thenSync ? `then ${who(step.second)} and ${who(step.first)} sync` : 'neither syncs'}`
     case 'skew':
       return `${at} ${who(step.device)} clock skew ${duration(step.skewMs)}`
     case 'offline':

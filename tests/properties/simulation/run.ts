@@ -188,7 +188,16 @@ export class Simulation {
         const done = await this.edit(first, step.edit)
         server.now += 1000
         const again = await this.edit(second, { ...step.edit, value: step.edit.value + 1 })
-        if (done && again && first !== second) stats.faults.concurrentEdit += 1
+        if (done && again && first !== second) {
+          stats.faults.concurrentEdit += 1
+          if (step.thenSync) {
+            for (const device of [second, first]) {
+              server.now += 1000
+              device.mangledAnswers = 0
+              this.judge(device, await device.sync([]), ledger)
+            }
+          }
+        }
         return
       }
       case 'sync': {

@@ -157,8 +157,6 @@ export class Network {
         url.searchParams.set('limit', String(fault.limit))
         return toResponse(await this.deliver(peer.index, { ...request, url: `${url.pathname}${url.search}` }))
       }
-      case 'editDuringSync':
-        throw new Error('unreachable: handled above')
       case 'crash':
         this.count(fault.kind)
         await this.deliver(peer.index, request)
