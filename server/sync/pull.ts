@@ -223,8 +223,15 @@ async function expandAccessEvent(tx: Queryable, scope: Scope, event: Pick<ItemRo
         .map((row) => ({ key: keyed(ARRIVAL_RANK, row), change: upsertOf(scope, row) }))
         .sort(byKey)
     case 'unassign':
+      // Assigned again since: the later assign sends everything again. But the unassign ended the
+      // share, and that assign sends the mentee without its sensitive fields, which an upsert does
+      // not remove: so unless it was shared again, the device drops the mentee first.
+      if (visible) {
+        return liveMentee && !seesSensitive(scope, liveMentee.mentee_id)
+          ? [{ key: keyed(DEPARTURE_RANK, liveMentee), change: { table: 'mentees', id: liveMentee.id, op: 'evict' } }]
+          : []
+      }
       // Tombstones too: the device may hold a record whose deletion it has not pulled yet.
-      if (visible) return []
       return rows
         .map((row): KeyedChange => ({ key: keyed(DEPARTURE_RANK, row), change: { table: row.tbl, id: row.id, op: 'evict' } }))
         .sort(byKey)

@@ -168,6 +168,36 @@ for (const database of forEachDatabase()) {
       expect(second.changes.filter((change) => change.id === keptNote)).toHaveLength(1)
     })
 
+    it('takes the sensitive fields back from a Pate unassigned and assigned again before pulling', async () => {
+      // Found by the sync simulation: unassign ends the share too, but judged at the next pull the
+      // mentee is in scope again, so the unassign evicted nothing, and the assign sent the mentee
+      // without its sensitive fields, which an upsert does not remove: the device kept them.
+      const coach = await TestDevice.signIn(server, users.coachA)
+      const pate = await TestDevice.signIn(server, users.pate2)
+      const menteeId = randomUUID()
+      await coach.push(coach.upsert('mentees', menteeId, mentee('Hale', { residenceStatus: 'toleratedStay', permitExpiry: '2026-05-31' })))
+      await assign(db, users.pate2, menteeId)
+      await share(db, users.pate2, menteeId)
+      const first = await pate.pullAll()
+      expect(applyChanges(first.changes).get(`mentees:${menteeId}`)).toMatchObject({ residenceStatus: 'toleratedStay' })
+
+      await unassign(db, users.pate2, menteeId)
+      await assign(db, users.pate2, menteeId)
+      const second = await pate.pullAll(first.cursor)
+      const state = applyChanges([...first.changes, ...second.changes])
+      expect(state.get(`mentees:${menteeId}`)).toEqual(mentee('Hale'))
+
+      // Shared again before the pull: nothing to take back, the mentee comes with them.
+      await unassign(db, users.pate2, menteeId)
+      await assign(db, users.pate2, menteeId)
+      await share(db, users.pate2, menteeId)
+      const third = await pate.pullAll(second.cursor)
+      expect(applyChanges([...first.changes, ...second.changes, ...third.changes]).get(`mentees:${menteeId}`)).toMatchObject({
+        residenceStatus: 'toleratedStay',
+        permitExpiry: '2026-05-31',
+      })
+    })
+
     it('accepts limit 1 to 1000 and refuses anything else', async () => {
       const coach = await TestDevice.signIn(server, users.coachA)
       for (const limit of ['1', '1000', '500']) {

@@ -8,7 +8,7 @@ import { AccountError, assign, share, unassign, unshare } from '../../../server/
 import { purgeTombstones, TOMBSTONE_RETENTION_MS } from '../../../server/sync/purge'
 import { EndpointError, NetworkError } from '@/sync/client'
 import { SimDevice, type SyncOutcome } from './devices'
-import { DAY, describeSchedule, ROSTERS, scheduleArb, type Schedule, type Step } from './model'
+import { DAY, describeSchedule, ROSTERS, scheduleArb, type Edit, type Schedule, type Step } from './model'
 import { checkConvergedState, checkReplay, Ledger, PROPERTY_NAMES, type Violation } from './properties'
 import { countViolations, formatReport, newStats, type Stats } from './report'
 import { SimServer } from './server'
@@ -25,6 +25,8 @@ export interface RunOptions {
   timeLimitMs: number
   /** Print a progress line every this many schedules (0: never). */
   progressEvery: number
+  /** Print the whole report so far every this many schedules (0: never), so a long run shows its figures while it runs. */
+  reportEvery?: number
   log: (line: string) => void
   /** The command that replays this run's failure; `{seed}` and `{path}` are filled in. */
   replayCommand: string
@@ -100,7 +102,7 @@ export class Simulation {
       (persona, i) =>
         new SimDevice(i, persona, labels[i]!, `sim-${process.pid}-${this.scheduleCounter}-${i}`, schedule.skews[i % schedule.skews.length]!, server, network, ledger),
     )
-    stats.clockSkews += devices.filter((device) => device.skewMs !== 0).length
+    stats.faults.clockSkewDays += devices.filter((device) => Math.abs(device.skewMs) >= DAY).length
     const slots = server.slotsFor(roster)
     try {
       await withDeterministicUuids(async () => {
@@ -129,6 +131,8 @@ export class Simulation {
     }
     for (const status of ['applied', 'superseded', 'rejected'] as const) stats.outcomes[status] += ledger.outcomes[status]
     countViolations(stats, ledger.violations)
+    stats.knownLosses += ledger.knownLosses.length
+    stats.knownLossExample ??= ledger.knownLosses[0]
     return ledger.violations
   }
 
@@ -171,11 +175,28 @@ export class Simulation {
     switch (step.kind) {
       case 'edit': {
         const device = devices[step.device % devices.length]!
-        stats.edits += 1
-        if (!(await device.edit(step.edit))) stats.editsWithoutTarget += 1
+        await this.edit(device, step.edit)
         if (step.crashAfter) {
-          stats.crashesAfterWrite += 1
+          stats.faults.crashAfterWrite += 1
           await device.restart()
+        }
+        return
+      }
+      case 'race': {
+        const first = devices[step.first % devices.length]!
+        const second = devices[step.second % devices.length]!
+        const done = await this.edit(first, step.edit)
+        server.now += 1000
+        const again = await this.edit(second, { ...step.edit, value: step.edit.value + 1 })
+        if (done && again && first !== second) {
+          stats.faults.concurrentEdit += 1
+          if (step.thenSync) {
+            for (const device of [second, first]) {
+              server.now += 1000
+              device.mangledAnswers = 0
+              this.judge(device, await device.sync([]), ledger)
+            }
+          }
         }
         return
       }
@@ -187,7 +208,7 @@ export class Simulation {
       }
       case 'skew': {
         devices[step.device % devices.length]!.skewMs = step.skewMs
-        stats.clockSkews += 1
+        if (Math.abs(step.skewMs) >= DAY) stats.faults.clockSkewDays += 1
         return
       }
       case 'offline':
@@ -204,10 +225,10 @@ export class Simulation {
         // server's clock passes the horizon and the purge removes every older tombstone.
         const away = devices[step.device % devices.length]!
         away.offline = true
-        stats.horizons += 1
+        stats.faults.offlinePastHorizon += 1
         const deleter = devices[step.deleteBy % devices.length]!
         if (deleter !== away && !deleter.offline) {
-          await deleter.edit(step.deletes === 'notes' ? { op: 'deleteNote', target: step.target } : { op: 'deleteMentee', target: step.target })
+          await this.edit(deleter, step.deletes === 'notes' ? { op: 'deleteNote', target: step.target } : { op: 'deleteMentee', target: step.target })
           await deleter.sync([])
         }
         await ledger.noteTombstones()
@@ -216,6 +237,18 @@ export class Simulation {
         return
       }
     }
+  }
+
+  /** One local edit, counted by what it did to the shared records. */
+  private async edit(device: SimDevice, edit: Edit): Promise<boolean> {
+    const stats = this.stats
+    stats.edits += 1
+    const done = await device.edit(edit)
+    if (!done) stats.editsWithoutTarget += 1
+    else if (edit.op === 'restore') stats.faults.restore += 1
+    else if (edit.op.startsWith('delete')) stats.faults.deleteShared += 1
+    else if (!edit.op.startsWith('create') && edit.op !== 'addChecklistItem') stats.faults.editShared += 1
+    return done
   }
 
   private async changeAccess(step: Extract<Step, { kind: 'access' }>, devices: SimDevice[]): Promise<void> {
@@ -229,7 +262,7 @@ export class Simulation {
       const result = await change(this.server.db, 'pate1', menteeId, this.server.now)
       if (result.changed) {
         this.stats.accessChanges += 1
-        if (pate.offline) this.stats.accessChangesWhilePateOffline += 1
+        if (pate.offline) this.stats.faults.accessChangeWhileOffline += 1
       }
     } catch (error) {
       // Sharing a mentee that is not assigned: the admin CLI refuses it, nothing changes.
@@ -268,6 +301,9 @@ export class Simulation {
       if (options.progressEvery > 0 && executed % options.progressEvery === 0) {
         const failing = this.stats.failedSchedules
         options.log(`[sync simulation] ${executed}/${options.runs} schedules, ${failing} failing, ${((performance.now() - started) / 1000).toFixed(0)} s`)
+      }
+      if (options.reportEvery && executed % options.reportEvery === 0 && executed < options.runs) {
+        options.log(`[sync simulation] report so far:\n${formatReport(this.stats, { seed: options.seed, runs: options.runs, durationMs: performance.now() - started, interrupted: false })}`)
       }
       if (violations.length > 0) throw new ScheduleFailed(violations)
     })

@@ -9,7 +9,7 @@
  */
 import type { LightMyRequestResponse as InjectResponse } from 'fastify'
 import type { FetchFunction } from '@/sync/client'
-import type { Fault, FaultKind } from './model'
+import type { Edit, Fault, NetworkFaultKind } from './model'
 import type { Ledger } from './properties'
 import type { Stats } from './report'
 import type { SimServer } from './server'
@@ -35,6 +35,8 @@ export interface NetworkPeer {
    * loses its code), so the runner can tell the failures they cause from the endpoint's own.
    */
   mangledAnswers: number
+  /** A local edit through the app's repositories, as the user makes it (false: nothing to edit). */
+  edit(edit: Edit): Promise<boolean>
 }
 
 /** The client's own timeout (src/sync/client.ts): a later answer is never seen. */
@@ -86,7 +88,7 @@ export class Network {
     return (input, init) => this.send(peer, input, init)
   }
 
-  private count(kind: FaultKind): void {
+  private count(kind: NetworkFaultKind): void {
     this.stats.faults[kind] += 1
   }
 
@@ -101,7 +103,12 @@ export class Network {
       this.stats.offlineRequests += 1
       throw new NetworkDown('device offline')
     }
-    const fault = peer.faults.shift() ?? { kind: 'ok' }
+    let fault = peer.faults.shift() ?? { kind: 'ok' }
+    if (fault.kind === 'editDuringSync') {
+      // The request is on its way (a push's batch is read); the user's edit lands meanwhile.
+      if (await peer.edit(fault.edit)) this.count(fault.kind)
+      fault = { kind: 'ok' }
+    }
     const isPull = request.url.startsWith('/api/v1/sync/pull')
     switch (fault.kind) {
       case 'ok':
@@ -174,9 +181,12 @@ export class Network {
     if (isPush) {
       this.stats.pushesDelivered += 1
       await this.ledger.afterPush(device, request, answer, before!, this.server.now)
+      // Every tombstone as soon as it exists (a mentee's deletion makes its children's too): a
+      // later write that brought one back to life would otherwise leave no trace for (c).
+      await this.ledger.noteTombstones()
     } else if (request.url.startsWith('/api/v1/sync/pull')) {
       this.stats.pullsDelivered += 1
-      if (answer.statusCode === 409) this.stats.resets += 1
+      if (answer.statusCode === 409) this.stats.faults.resetRequired += 1
     }
     return answer
   }
