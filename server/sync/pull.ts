@@ -52,6 +52,7 @@ export async function pullChanges(db: Database, input: PullInput): Promise<PullO
   return db.transaction(async (tx) => {
     // One snapshot for the whole page: items, scope and expansions agree with each other.
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY')
+    await steerPlanner(tx)
     const purged = await readPurgedThrough(tx)
     if (input.cursor && (await mustReset(tx, input.cursor, purged))) return { ok: false, error: 'reset_required' }
 
@@ -83,6 +84,21 @@ export async function pullChanges(db: Database, input: PullInput): Promise<PullO
       }
     }
   })
+}
+
+/**
+ * A page is "the next `limit` items after the cursor, in number order", which an ordered index
+ * walk (`records_team` or `records_change_seq`, `access_events_user`) answers by reading exactly
+ * those rows. Without fresh statistics (PGlite has no autovacuum, so its tables are never
+ * analysed; a bulk load outruns PostgreSQL's) the planner guesses that few rows match and instead
+ * fetches *every* row after the cursor with a bitmap scan and sorts them: measured on 110,000
+ * records, 200-500 ms per page of 500 instead of 50, dearest at the start of an initial sync.
+ * Steering away from bitmap scans and sorts for this read-only transaction keeps the walk
+ * whatever the statistics say; the settings end with the transaction.
+ */
+async function steerPlanner(tx: Queryable): Promise<void> {
+  await tx.query('SET LOCAL enable_bitmapscan = off')
+  await tx.query('SET LOCAL enable_sort = off')
 }
 
 /**
