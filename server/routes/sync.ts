@@ -54,13 +54,14 @@ const syncRoutes: FastifyPluginAsync<SyncRoutesOptions> = async (app, { db, now 
     }
     const outcome = await pullChanges(db, { actor: auth.user, cursor, limit })
     if (!outcome.ok) return sendError(reply, 409, { error: outcome.error })
-    const response: PullResponse = {
-      changes: outcome.changes,
+    // The changes come as JSON text (see SerializedChange); the rest is a PullResponse as usual.
+    const rest: Omit<PullResponse, 'changes'> = {
       cursor: encodeCursor(outcome.cursor),
       hasMore: outcome.hasMore,
       serverTime: new Date(now()).toISOString(),
     }
-    return response
+    const body = `{"changes":[${outcome.changes.join(',')}],${JSON.stringify(rest).slice(1)}`
+    return reply.type('application/json; charset=utf-8').send(body)
   })
 }
 
