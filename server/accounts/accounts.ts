@@ -8,7 +8,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { ROLES, type Role, type User } from '../../src/shared/protocol'
 import { nextChangeSeq, type Database, type Queryable } from '../db/database'
-import { dummyVerify, hashPassword, passwordNeedsRehash, verifyPassword } from './passwords'
+import { dummyVerify, hashPassword, PasswordCheckBusy, passwordNeedsRehash, verifyPassword } from './passwords'
 
 export const USERNAME_PATTERN = /^[a-z0-9._-]{3,64}$/
 export const MIN_PASSWORD_LENGTH = 10
@@ -512,10 +512,17 @@ export async function signIn(db: Queryable, input: SignInInput): Promise<SignInR
     ? await db.query<UserRow>('SELECT * FROM users WHERE username = $1', [username])
     : { rows: [] as UserRow[] }
   const row = rows[0]
-  const passwordMatches =
-    row && !tooLong
-      ? await verifyPassword(input.password, row.password_hash)
-      : await dummyVerify(input.password.slice(0, MAX_PASSWORD_LENGTH))
+  let passwordMatches: boolean
+  try {
+    passwordMatches =
+      row && !tooLong
+        ? await verifyPassword(input.password, row.password_hash, { refuseWhenBusy: true })
+        : await dummyVerify(input.password.slice(0, MAX_PASSWORD_LENGTH), { refuseWhenBusy: true })
+  } catch (error) {
+    // Too many sign-ins waiting for their password check: come back later. Not a failed attempt.
+    if (error instanceof PasswordCheckBusy) return { ok: false, reason: 'too_many_requests', retryAfterSeconds: error.retryAfterSeconds }
+    throw error
+  }
   if (!row || !passwordMatches || row.disabled_at !== null) {
     await recordFailure(db, username, address, now)
     return { ok: false, reason: 'invalid_credentials' }
