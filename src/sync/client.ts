@@ -29,7 +29,8 @@ export class NetworkError extends Error {
   }
 }
 
-const REQUEST_TIMEOUT_MS = 30_000
+/** How long the app waits for an answer before it counts the request as failed (and retries later). */
+export const REQUEST_TIMEOUT_MS = 30_000
 
 function parseRetryAfter(value: string | null): number | undefined {
   if (!value) return undefined
