@@ -5,8 +5,11 @@
  * 200 simulated devices (100 coaches in 4 teams, two devices each) sign in and each push 200
  * records (40 people, 160 notes) in 10 batches while pulling 10 pages of 20 changes from their
  * cursors; they sign in spread over 20 s. In the middle the endpoint is restarted (SIGTERM, then
- * started again on the same data); on PostgreSQL its connections are also dropped (`pg_terminate_backend`) later on. Devices retry
- * connection errors, 429 and 5xx, and send an unanswered batch again unchanged. Then autocannon
+ * started again on the same data); on PostgreSQL the database also goes away later on: its
+ * connections are dropped (`pg_terminate_backend`) and new ones refused for a few seconds, then
+ * allowed again, and the endpoint must reconnect by itself. Devices retry as the app does
+ * (full-jitter back-off, `Retry-After`, the app's request timeout) and send an unanswered batch
+ * again unchanged. Then autocannon
  * fires pulls with the devices' tokens for a few seconds (throughput of the read path).
  *
  * Checked at the end, straight in the database: every record a device got acknowledged
@@ -32,7 +35,7 @@ import {
   EndpointProcess,
   freePort,
   startPostgres,
-  terminateBackends,
+  dropDatabaseConnections,
   withDatabase,
   type Account,
   type Engine,
@@ -54,7 +57,9 @@ const BUDGET_MS = Number(process.env.LOAD_BUDGET_SECONDS ?? 110) * 1000
 /** When the faults strike: at this share of all push batches acknowledged, or of the budget. */
 const RESTART_AT = 0.35
 const TERMINATE_AT = 0.65
-/** 5xx answers to requests in flight when the database connections were dropped are expected. */
+/** How long PostgreSQL refuses connections after they were dropped (the outage). */
+const DATABASE_OUTAGE_MS = 5_000
+/** 5xx answers to requests in flight when the database connections came back are expected too. */
 const TERMINATE_GRACE_MS = 2_000
 const AUTOCANNON_SECONDS = 6
 /** Devices sign in spread over this time, as phones opening the app in the morning would. */
@@ -218,6 +223,7 @@ async function runOnce(engineKind: 'pglite' | 'postgres'): Promise<RunResult> {
     const faultWork: Promise<void>[] = []
     let restarted = false
     let terminated = false
+    const reconnectFailures: string[] = []
     const restart = () => {
       restarted = true
       faultWork.push(
@@ -240,9 +246,15 @@ async function runOnce(engineKind: 'pglite' | 'postgres'): Promise<RunResult> {
       faultWork.push(
         (async () => {
           const start = Date.now()
-          const count = await terminateBackends(cluster!.url)
-          faults.push({ kind: 'pg-terminate', start, end: Date.now() + TERMINATE_GRACE_MS, detail: `pg_terminate_backend on ${count} connections` })
-          console.log(`[${engineKind}] dropped ${count} PostgreSQL connections`)
+          const { terminated: count, reconnected } = await dropDatabaseConnections(cluster!.url, DATABASE_OUTAGE_MS)
+          faults.push({
+            kind: 'pg-terminate',
+            start,
+            end: start + DATABASE_OUTAGE_MS + TERMINATE_GRACE_MS,
+            detail: `pg_terminate_backend on ${count} connections, no new ones for ${DATABASE_OUTAGE_MS / 1000} s; the endpoint held ${reconnected} again 3 s later`,
+          })
+          if (reconnected === 0) reconnectFailures.push('the endpoint held no PostgreSQL connection 3 s after the outage')
+          console.log(`[${engineKind}] dropped ${count} PostgreSQL connections for ${DATABASE_OUTAGE_MS / 1000} s; ${reconnected} open again 3 s later`)
         })(),
       )
     }
@@ -279,7 +291,7 @@ async function runOnce(engineKind: 'pglite' | 'postgres'): Promise<RunResult> {
     let hitHardLimit = false
     const timer = setTimeout(() => {
       hitHardLimit = true
-      recorder.aborted = true
+      recorder.abort()
     }, hardLimitMs)
     let lastCount = 0
     const progress = setInterval(() => {
@@ -425,6 +437,7 @@ async function runOnce(engineKind: 'pglite' | 'postgres'): Promise<RunResult> {
     for (const crash of endpoint.crashes) problems.push(`the endpoint process crashed (exit ${crash.code ?? crash.signal}): ${firstErrorLine(crash.log)}`)
     if (!faults.some((fault) => fault.kind === 'restart')) problems.push('the restart did not happen')
     if (engineKind === 'postgres' && !faults.some((fault) => fault.kind === 'pg-terminate')) problems.push('the connections were not dropped')
+    problems.push(...reconnectFailures)
     result.ok = problems.length === 0
     return result
   } catch (error) {

@@ -7,6 +7,7 @@ import type {
   SessionRequest,
   SessionResponse,
 } from '@/shared/protocol'
+import { REQUEST_TIMEOUT_MS } from '@/shared/retry'
 
 /** The endpoint answered with an error status. */
 export class EndpointError extends Error {
@@ -29,8 +30,6 @@ export class NetworkError extends Error {
   }
 }
 
-/** How long the app waits for an answer before it counts the request as failed (and retries later). */
-export const REQUEST_TIMEOUT_MS = 30_000
 
 function parseRetryAfter(value: string | null): number | undefined {
   if (!value) return undefined
