@@ -159,9 +159,21 @@ export class Device {
       const started = performance.now()
       let retryAfterMs = 0
       try {
-        const signal = AbortSignal.any([AbortSignal.timeout(REQUEST_TIMEOUT_MS), this.recorder.abortSignal])
-        const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body, signal })
-        const text = await response.text()
+        // The app's timeout, or the run's hard limit. (Not AbortSignal.any: on Node 20 such a
+        // signal can be collected before it fires, and a request then hangs past the timeout.)
+        const abort = new AbortController()
+        const timer = setTimeout(() => abort.abort(new DOMException('request timed out', 'TimeoutError')), REQUEST_TIMEOUT_MS)
+        const stop = () => abort.abort(new DOMException('run stopped', 'AbortError'))
+        this.recorder.abortSignal.addEventListener('abort', stop, { once: true })
+        let response: Response
+        let text: string
+        try {
+          response = await fetch(`${this.baseUrl}${path}`, { method, headers, body, signal: abort.signal })
+          text = await response.text()
+        } finally {
+          clearTimeout(timer)
+          this.recorder.abortSignal.removeEventListener('abort', stop)
+        }
         this.recorder.sample({ kind, outcome: response.status, ms: performance.now() - started, sentAt, endedAt: Date.now() })
         if (response.ok) return JSON.parse(text) as T
         if (response.status !== 429 && response.status < 500) {
