@@ -27,12 +27,18 @@ interface ScryptParams {
  * at once take every core of a small server: during a morning's wave of sign-ins, pushes and
  * pulls then wait behind password checks until clients time out (seen in the load test with 200
  * devices on 2 cores). So checks run on all cores but one (at least one at a time), the rest wait
- * in line, and a sign-in that would wait behind more than `waiting` others is told to come back
- * later instead (`PasswordCheckBusy`; the route answers 429 with Retry-After and counts no failure).
+ * in line, and a sign-in that would wait behind more than `waiting` others, or longer than
+ * `maxWaitMs` at the pace checks take now, is told to come back later instead
+ * (`PasswordCheckBusy`; the route answers 429 with Retry-After and counts no failure).
  */
 export const passwordCheckLimits = {
   concurrent: Math.max(1, os.availableParallelism() - 1),
   waiting: 16 * Math.max(1, os.availableParallelism() - 1),
+  /**
+   * Nor longer than this for its turn, at the pace checks take now: on a busy machine a check takes
+   * ten times as long, and a sign-in waiting behind 16 of them would outlast the app's timeout.
+   */
+  maxWaitMs: 10_000,
 }
 
 export class PasswordCheckBusy extends Error {
@@ -45,22 +51,27 @@ export class PasswordCheckBusy extends Error {
 class CheckGate {
   private running = 0
   private readonly waiting: (() => void)[] = []
+  /** How long a check takes lately (moving average), for the expected wait in line. */
+  private checkMs = 100
 
   /** Runs `work` when a slot is free; `refuseWhenBusy` refuses instead of waiting in a long line. */
   async run<T>(work: () => Promise<T>, refuseWhenBusy: boolean): Promise<T> {
-    const { concurrent, waiting } = passwordCheckLimits
+    const { concurrent, waiting, maxWaitMs } = passwordCheckLimits
     if (this.running >= concurrent) {
-      if (refuseWhenBusy && this.waiting.length >= waiting) {
-        // About the time the line ahead takes (~0.1-0.3 s per check per slot), at least a second.
-        throw new PasswordCheckBusy(Math.max(1, Math.ceil((this.waiting.length * 0.25) / concurrent)))
+      const expectedWaitMs = ((this.waiting.length + 1) * this.checkMs) / concurrent
+      if (refuseWhenBusy && (this.waiting.length >= waiting || expectedWaitMs > maxWaitMs)) {
+        // About the time the line ahead takes, at least a second.
+        throw new PasswordCheckBusy(Math.max(1, Math.ceil(expectedWaitMs / 1000)))
       }
       await new Promise<void>((resolve) => this.waiting.push(resolve))
     } else {
       this.running += 1
     }
+    const started = performance.now()
     try {
       return await work()
     } finally {
+      this.checkMs = 0.8 * this.checkMs + 0.2 * (performance.now() - started)
       // The slot passes straight to the next in line, if any.
       const next = this.waiting.shift()
       if (next) next()

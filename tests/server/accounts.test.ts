@@ -213,6 +213,17 @@ for (const database of forEachDatabase()) {
         expect((await db.query('SELECT 1 FROM login_failures')).rows).toHaveLength(0)
         // The line is gone once they are done.
         expect((await signInAs('pate-1', { now: START + 1000 })).ok).toBe(true)
+
+        // Nor longer than maxWaitMs at the pace checks take now, however short the line.
+        Object.assign(passwordCheckLimits, { concurrent: 1, waiting: 100, maxWaitMs: 1 })
+        let timed
+        try {
+          timed = await Promise.all(Array.from({ length: 3 }, (_, attempt) => signInAs('pate-1', { now: START + 2000 + attempt })))
+        } finally {
+          Object.assign(passwordCheckLimits, limits)
+        }
+        expect(timed.map((result) => result.ok)).toEqual([true, false, false])
+        expect((await db.query('SELECT 1 FROM login_failures')).rows).toHaveLength(0)
       })
 
       it('counts only failures: successful sign-ins never lead to the limit', async () => {
