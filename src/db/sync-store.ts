@@ -135,13 +135,9 @@ async function applyChanges(changes: Change[], now: number): Promise<void> {
   for (const [name, tableChanges] of byTable) {
     const target = table(name)
     const ids = [...new Set(tableChanges.map((change) => change.id))]
-    // Which of them this device has, by a walk over the keys only (on a first sync, none: one
-    // step), and only those are read whole, rather than a read per id.
-    const present = await target.where(':id').anyOf(ids).primaryKeys()
-    const stored = present.length > 0 ? await target.bulkGet(present) : []
-    const byId = new Map(present.map((id, i) => [id, stored[i]]))
+    const stored = await target.bulkGet(ids)
     // The state each record ends the page in: a record to store, or null to remove it.
-    const state = new Map<string, RecordsByTable[SyncedTable] | null | undefined>(ids.map((id) => [id, byId.get(id)]))
+    const state = new Map<string, RecordsByTable[SyncedTable] | null | undefined>(ids.map((id, i) => [id, stored[i]]))
     for (const change of tableChanges) {
       if (change.op !== 'upsert') {
         // Deleted or out of reach: gone from this device. Local edits still waiting in the
