@@ -1,10 +1,14 @@
 /**
  * Simulated devices for the load test: each signs in, then pushes its records in batches and
  * pulls pages from its cursor, over real HTTP with keep-alive (Node's fetch), as the app would:
- * a batch that got no answer is sent again unchanged (same seqs), connection errors, 429 and 5xx
- * are retried with back-off. Every request is recorded (kind, status or error code, latency,
- * time), every acknowledgement and every pulled record is kept for the checks at the end.
+ * a batch that got no answer is sent again unchanged (same seqs); connection errors, timeouts,
+ * 429 and 5xx are retried after the app's own delay (`backoffDelay` from src/shared/retry.ts, as src/sync/schedule.ts uses it:
+ * full jitter, 1 s growing to 5 min, or the `Retry-After` when the endpoint sends a longer one),
+ * and a request that got no answer within the app's own timeout (`REQUEST_TIMEOUT_MS`) counts as
+ * failed. Every request is recorded (kind, status or error code, latency, time), every
+ * acknowledgement and every pulled record is kept for the checks at the end.
  */
+import { setMaxListeners } from 'node:events'
 import { HybridLogicalClock } from '../src/shared/hlc'
 import {
   PROTOCOL_SCHEMA_VERSION,
@@ -14,6 +18,7 @@ import {
   type SessionResponse,
 } from '../src/shared/protocol'
 import type { SyncedTable } from '../src/shared/records'
+import { backoffDelay, REQUEST_TIMEOUT_MS } from '../src/shared/retry'
 
 export type RequestKind = 'session' | 'push' | 'pull'
 
@@ -59,8 +64,22 @@ export class Recorder {
   readonly sent = new Set<string>()
   /** Rounds each device completed (a round: one push and one pull). */
   roundsCompleted = 0
-  /** Set when the run's hard time limit passed: requests stop retrying and devices end. */
-  aborted = false
+  /** Aborted when the run's hard time limit passed: requests and waits end, devices stop. */
+  private readonly stop = new AbortController()
+  // Every device's waits and requests listen to it at once.
+  private readonly unlimitedListeners = setMaxListeners(0, this.stop.signal)
+
+  get aborted(): boolean {
+    return this.stop.signal.aborted
+  }
+
+  get abortSignal(): AbortSignal {
+    return this.stop.signal
+  }
+
+  abort(): void {
+    this.stop.abort()
+  }
 
   constructor(
     readonly generated: Map<string, Generated>,
@@ -77,7 +96,18 @@ export class Recorder {
   }
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
+/** Waits `ms`, or less when `signal` aborts (the run's hard time limit). */
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal?.aborted) return resolve()
+    const done = () => {
+      clearTimeout(timer)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    const timer = setTimeout(done, ms)
+    signal?.addEventListener('abort', done, { once: true })
+  })
 
 class GaveUp extends Error {}
 
@@ -129,26 +159,40 @@ export class Device {
       const started = performance.now()
       let retryAfterMs = 0
       try {
-        const response = await fetch(`${this.baseUrl}${path}`, { method, headers, body, signal: AbortSignal.timeout(30_000) })
-        const text = await response.text()
+        // The app's timeout, or the run's hard limit. (Not AbortSignal.any: on Node 20 such a
+        // signal can be collected before it fires, and a request then hangs past the timeout.)
+        const abort = new AbortController()
+        const timer = setTimeout(() => abort.abort(new DOMException('request timed out', 'TimeoutError')), REQUEST_TIMEOUT_MS)
+        const stop = () => abort.abort(new DOMException('run stopped', 'AbortError'))
+        this.recorder.abortSignal.addEventListener('abort', stop, { once: true })
+        let response: Response
+        let text: string
+        try {
+          response = await fetch(`${this.baseUrl}${path}`, { method, headers, body, signal: abort.signal })
+          text = await response.text()
+        } finally {
+          clearTimeout(timer)
+          this.recorder.abortSignal.removeEventListener('abort', stop)
+        }
         this.recorder.sample({ kind, outcome: response.status, ms: performance.now() - started, sentAt, endedAt: Date.now() })
         if (response.ok) return JSON.parse(text) as T
         if (response.status !== 429 && response.status < 500) {
           throw new GaveUp(`device ${this.index}: ${kind} answered ${response.status}: ${text.slice(0, 200)}`)
         }
-        retryAfterMs = Number(response.headers.get('retry-after') ?? 0) * 1000
+        const retryAfter = Number(response.headers.get('retry-after') ?? 0)
+        retryAfterMs = Number.isFinite(retryAfter) ? retryAfter * 1000 : 0
       } catch (error) {
         if (error instanceof GaveUp) throw error
         this.recorder.sample({ kind, outcome: errorCode(error), ms: performance.now() - started, sentAt, endedAt: Date.now() })
       }
       if (attempt >= this.settings.maxAttempts) throw new GaveUp(`device ${this.index}: ${kind} failed ${attempt} times`)
-      const backoff = Math.min(2_000, 100 * 2 ** Math.min(attempt - 1, 5))
-      await sleep(Math.max(retryAfterMs, backoff / 2 + Math.random() * (backoff / 2)))
+      // As the app's scheduler does after a failed sync (src/sync/schedule.ts).
+      await sleep(Math.max(retryAfterMs, backoffDelay(attempt, Math.random)), this.recorder.abortSignal)
     }
   }
 
   private async think(): Promise<void> {
-    if (this.settings.thinkMs > 0) await sleep(Math.random() * this.settings.thinkMs)
+    if (this.settings.thinkMs > 0) await sleep(Math.random() * this.settings.thinkMs, this.recorder.abortSignal)
   }
 
   /** The session token, once signed in. */
@@ -161,7 +205,7 @@ export class Device {
    * its rounds; no new round starts after `deadline` (epoch ms), the one under way is finished.
    */
   async run(startDelayMs: number, deadline: number): Promise<void> {
-    await sleep(startDelayMs)
+    await sleep(startDelayMs, this.recorder.abortSignal)
     try {
       if (Date.now() > deadline) return
       const session = await this.request<SessionResponse>(

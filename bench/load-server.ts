@@ -258,6 +258,43 @@ export async function startPostgres(): Promise<PostgresCluster> {
   }
 }
 
+/**
+ * The database goes away for `outageMs` and comes back, as when PostgreSQL restarts or the
+ * network to it breaks: new connections to it are refused (`ALLOW_CONNECTIONS false`, from a
+ * connection to the `postgres` database, as the cluster's superuser), every open one is
+ * terminated, and after the outage connections are allowed again. The endpoint is not told: its
+ * pool has to notice and reconnect by itself. Returns how many connections were dropped and how
+ * many the endpoint held again a few seconds after the outage (it opens them on demand).
+ */
+export async function dropDatabaseConnections(url: string, outageMs: number): Promise<{ terminated: number; reconnected: number }> {
+  const target = new URL(url)
+  const database = decodeURIComponent(target.pathname.slice(1))
+  const adminUrl = new URL(url)
+  adminUrl.pathname = '/postgres'
+  const admin = new pg.Client({ connectionString: adminUrl.href })
+  await admin.connect()
+  const quoted = `"${database.replaceAll('"', '""')}"`
+  try {
+    await admin.query(`ALTER DATABASE ${quoted} WITH ALLOW_CONNECTIONS false`)
+    let terminated = 0
+    try {
+      const { rows } = await admin.query<{ terminated: boolean }>(
+        'SELECT pg_terminate_backend(pid) AS terminated FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [database],
+      )
+      terminated = rows.filter((row) => row.terminated).length
+      await sleep(outageMs)
+    } finally {
+      await admin.query(`ALTER DATABASE ${quoted} WITH ALLOW_CONNECTIONS true`)
+    }
+    await sleep(3_000)
+    const { rows } = await admin.query<{ count: number }>('SELECT count(*)::int AS count FROM pg_stat_activity WHERE datname = $1', [database])
+    return { terminated, reconnected: rows[0]?.count ?? 0 }
+  } finally {
+    await admin.end()
+  }
+}
+
 /** Drops every connection to the database except this one; returns how many were terminated. */
 export async function terminateBackends(url: string): Promise<number> {
   const client = new pg.Client({ connectionString: url })

@@ -64,7 +64,7 @@ const RUN_TARGET_MS = 300_000
 /** Kept for what follows the initial sync: incremental syncs and both push benchmarks. */
 const AFTER_INITIAL_SYNC_MS = 80_000
 /** Hard limit for the whole run, well above the target: a hung browser must not hang CI. */
-const WATCHDOG_MS = 540_000
+const WATCHDOG_MS = 900_000
 
 const projectRoot = fileURLToPath(new URL('..', import.meta.url))
 const builtDir = path.join(projectRoot, 'dist')
@@ -77,6 +77,16 @@ const syncBundleDir = path.join(distDir, SYNC_PAGE_DIR)
 const resultsFile = path.join(projectRoot, 'bench-results.json')
 /** Every single measurement, for a closer look (dist-bench/ is git-ignored). */
 const samplesFile = path.join(benchDistDir, 'samples.json')
+
+/**
+ * `tsx bench/run.ts --sync-only`: only the sync figures (initial, throttled and incremental
+ * sync), for working on them; the other figures are left out of bench-results.json.
+ */
+const SYNC_ONLY = process.argv.includes('--sync-only')
+/** The initial sync is measured again with Chromium's CPU slowed down this many times. */
+const INITIAL_SYNC_CPU_THROTTLE = 4
+/** `--no-throttle`: leave the throttled initial sync out (quicker, for working on the sync). */
+const NO_THROTTLE = process.argv.includes('--no-throttle')
 
 const started = performance.now()
 function log(line: string): void {
@@ -118,8 +128,10 @@ async function main(): Promise<number> {
   const agenda = generateAgenda(mentees, today)
   log(`generated ${mentees.length} mentees, ${agenda.notes.length} notes, ${agenda.appointments.length} appointments`)
 
-  await buildSearchBundle(projectRoot, searchBundleDir)
-  log('built the search bench bundle into dist-bench/search/')
+  if (!SYNC_ONLY) {
+    await buildSearchBundle(projectRoot, searchBundleDir)
+    log('built the search bench bundle into dist-bench/search/')
+  }
   await buildBenchBundle({ projectRoot, outDir: syncBundleDir, pages: ['sync.html'], base: `/${SYNC_PAGE_DIR}/` })
   log(`built the sync bench page into dist-bench/app/${SYNC_PAGE_DIR}/`)
 
@@ -142,85 +154,87 @@ async function main(): Promise<number> {
     browser = await launchChromium()
     log(`Chromium ${browser.version()}, app at ${appUrl}`)
 
-    // 1. First screen
-    const first = await measureFirstScreen(browser, appUrl, distDir)
-    log(`first screen: ${first.files.length} files, ${kb(first.gzipBytes)} gzip, ${kb(first.rawBytes)} raw`)
-    for (const f of first.files) log(`    ${f.path.padEnd(48)} ${kb(f.gzipBytes).padStart(9)} gzip ${kb(f.rawBytes).padStart(9)} raw`)
-    if (first.later.length > 0) log(`    loaded after Today was ready (not counted): ${first.later.join(', ')}`)
-    figures.add('firstScreenGzipBytes', first.gzipBytes, 'bytes', { budget: FIRST_SCREEN_BUDGET_BYTES })
-    figures.add('firstScreenRawBytes', first.rawBytes, 'bytes')
+    if (!SYNC_ONLY) {
+      // 1. First screen
+      const first = await measureFirstScreen(browser, appUrl, distDir)
+      log(`first screen: ${first.files.length} files, ${kb(first.gzipBytes)} gzip, ${kb(first.rawBytes)} raw`)
+      for (const f of first.files) log(`    ${f.path.padEnd(48)} ${kb(f.gzipBytes).padStart(9)} gzip ${kb(f.rawBytes).padStart(9)} raw`)
+      if (first.later.length > 0) log(`    loaded after Today was ready (not counted): ${first.later.join(', ')}`)
+      figures.add('firstScreenGzipBytes', first.gzipBytes, 'bytes', { budget: FIRST_SCREEN_BUDGET_BYTES })
+      figures.add('firstScreenRawBytes', first.rawBytes, 'bytes')
 
-    // 2. Offline cold start
-    const cold = await measureOfflineColdStart(browser, {
-      appUrl,
-      runs: COLD_START_RUNS,
-      throttledRuns: COLD_START_THROTTLED_RUNS,
-      mentees,
-      notes: agenda.notes,
-      appointments: agenda.appointments,
-      stopServer: stopApp,
-      log,
-    })
-    samples.coldStart = cold
-    if (cold.notFromServiceWorker.length > 0) {
-      log(`WARNING: offline runs made requests not answered by the service worker: ${[...new Set(cold.notFromServiceWorker)].join(', ')}`)
-    }
-    if (cold.offlineApiCalls.length > 0) {
-      log(`note: the app tried ${cold.offlineApiCalls.length} sync call(s) while offline (not app shell): ${[...new Set(cold.offlineApiCalls)].join(', ')}`)
-    }
-    if (!cold.serviceWorkerStopped) log('note: could not stop the service worker before each run (it may have been warm)')
-    if (cold.seeded1x.some((r) => r.todayItems === 0)) log('WARNING: Today showed no items with the seeded database')
-    const ms = (runs: { ms: number }[]) => median(runs.map((r) => r.ms))
-    figures.add('offlineColdStartMs', ms(cold.seeded1x), 'ms')
-    figures.add('offlineColdStartMs4xCpu', ms(cold.seeded4x), 'ms')
-    figures.add('offlineColdStartHeapBytes', Math.max(...cold.seeded1x.map((r) => r.heapBytes)), 'bytes')
-    figures.add('offlineColdStartEmptyDbMs', ms(cold.empty1x), 'ms')
-    figures.add('offlineColdStartEmptyDbMs4xCpu', ms(cold.empty4x), 'ms')
-    figures.add('offlineColdStartEmptyDbHeapBytes', Math.max(...cold.empty1x.map((r) => r.heapBytes)), 'bytes')
+      // 2. Offline cold start
+      const cold = await measureOfflineColdStart(browser, {
+        appUrl,
+        runs: COLD_START_RUNS,
+        throttledRuns: COLD_START_THROTTLED_RUNS,
+        mentees,
+        notes: agenda.notes,
+        appointments: agenda.appointments,
+        stopServer: stopApp,
+        log,
+      })
+      samples.coldStart = cold
+      if (cold.notFromServiceWorker.length > 0) {
+        log(`WARNING: offline runs made requests not answered by the service worker: ${[...new Set(cold.notFromServiceWorker)].join(', ')}`)
+      }
+      if (cold.offlineApiCalls.length > 0) {
+        log(`note: the app tried ${cold.offlineApiCalls.length} sync call(s) while offline (not app shell): ${[...new Set(cold.offlineApiCalls)].join(', ')}`)
+      }
+      if (!cold.serviceWorkerStopped) log('note: could not stop the service worker before each run (it may have been warm)')
+      if (cold.seeded1x.some((r) => r.todayItems === 0)) log('WARNING: Today showed no items with the seeded database')
+      const ms = (runs: { ms: number }[]) => median(runs.map((r) => r.ms))
+      figures.add('offlineColdStartMs', ms(cold.seeded1x), 'ms')
+      figures.add('offlineColdStartMs4xCpu', ms(cold.seeded4x), 'ms')
+      figures.add('offlineColdStartHeapBytes', Math.max(...cold.seeded1x.map((r) => r.heapBytes)), 'bytes')
+      figures.add('offlineColdStartEmptyDbMs', ms(cold.empty1x), 'ms')
+      figures.add('offlineColdStartEmptyDbMs4xCpu', ms(cold.empty4x), 'ms')
+      figures.add('offlineColdStartEmptyDbHeapBytes', Math.max(...cold.empty1x.map((r) => r.heapBytes)), 'bytes')
 
-    // 3. Search as you type
-    const search = await measureSearch(browser, {
-      bundleDir: searchBundleDir,
-      mentees,
-      words: SEARCH_WORDS,
-      rounds: SEARCH_ROUNDS,
-      indexBuilds: INDEX_BUILDS,
-      log,
-    })
-    samples.search = search
-    const k1 = search.x1.keystrokes
-    const k4 = search.x4.keystrokes
-    log(`search: ${k1.ours.length} keystrokes per series; matches ours ${k1.oursMatches}, baseline ${k1.baselineMatches}`)
-    const i1 = search.x1.index
-    const steps = search.breakdown
-    log(
-      `index build steps (median): listMentees ${median(steps.map((r) => r.listMs)).toFixed(0)} ms, ` +
-        `search keys ${median(steps.map((r) => r.keysMs)).toFixed(0)} ms, sort ${median(steps.map((r) => r.sortMs)).toFixed(0)} ms`,
-    )
-    figures.add('searchP50Ms', percentile(k1.ours, 50), 'ms', { baseline: percentile(k1.baseline, 50) })
-    figures.add('searchP95Ms', percentile(k1.ours, 95), 'ms', {
-      baseline: percentile(k1.baseline, 95),
-      budget: SEARCH_P95_BUDGET_MS,
-    })
-    figures.add('searchMaxMs', Math.max(...k1.ours), 'ms', { baseline: Math.max(...k1.baseline) })
-    figures.add('searchP50Ms4xCpu', percentile(k4.ours, 50), 'ms', { baseline: percentile(k4.baseline, 50) })
-    figures.add('searchP95Ms4xCpu', percentile(k4.ours, 95), 'ms', { baseline: percentile(k4.baseline, 95) })
-    figures.add('searchIndexBuildMs', median(i1.map((r) => r.totalMs)), 'ms', { baseline: median(search.x1.plainIndex.map((r) => r.totalMs)) })
-    figures.add('searchIndexBuildMs4xCpu', median(search.x4.index.map((r) => r.totalMs)), 'ms', {
-      baseline: median(search.x4.plainIndex.map((r) => r.totalMs)),
-    })
-    // Encryption at rest: the search runs over the index built on unlock, so typing costs what it
-    // cost without encryption; the baseline here is the same search over an unencrypted database.
-    const plainP95 = percentile(search.x1.plainKeystrokes.ours, 95)
-    figures.add('encryptedSearchP95Ms', percentile(k1.ours, 95), 'ms', { baseline: plainP95 })
-    figures.add('encryptedSearchP95Ratio', percentile(k1.ours, 95) / plainP95, 'x', { budget: ENCRYPTED_SEARCH_RATIO_BUDGET })
-    figures.add('encryptedSearchP95Ratio4xCpu', percentile(k4.ours, 95) / percentile(search.x4.plainKeystrokes.ours, 95), 'x', {
-      budget: ENCRYPTED_SEARCH_RATIO_BUDGET,
-    })
-    figures.add('unlockMs', median(search.x1.unlockMs), 'ms')
-    figures.add('unlockMs4xCpu', median(search.x4.unlockMs), 'ms', { budget: UNLOCK_BUDGET_MS })
-    figures.add('searchHeapBytes', search.peakHeapBytes, 'bytes')
-    figures.add('searchRetainedHeapBytes', search.retainedHeapBytes, 'bytes')
+      // 3. Search as you type
+      const search = await measureSearch(browser, {
+        bundleDir: searchBundleDir,
+        mentees,
+        words: SEARCH_WORDS,
+        rounds: SEARCH_ROUNDS,
+        indexBuilds: INDEX_BUILDS,
+        log,
+      })
+      samples.search = search
+      const k1 = search.x1.keystrokes
+      const k4 = search.x4.keystrokes
+      log(`search: ${k1.ours.length} keystrokes per series; matches ours ${k1.oursMatches}, baseline ${k1.baselineMatches}`)
+      const i1 = search.x1.index
+      const steps = search.breakdown
+      log(
+        `index build steps (median): listMentees ${median(steps.map((r) => r.listMs)).toFixed(0)} ms, ` +
+          `search keys ${median(steps.map((r) => r.keysMs)).toFixed(0)} ms, sort ${median(steps.map((r) => r.sortMs)).toFixed(0)} ms`,
+      )
+      figures.add('searchP50Ms', percentile(k1.ours, 50), 'ms', { baseline: percentile(k1.baseline, 50) })
+      figures.add('searchP95Ms', percentile(k1.ours, 95), 'ms', {
+        baseline: percentile(k1.baseline, 95),
+        budget: SEARCH_P95_BUDGET_MS,
+      })
+      figures.add('searchMaxMs', Math.max(...k1.ours), 'ms', { baseline: Math.max(...k1.baseline) })
+      figures.add('searchP50Ms4xCpu', percentile(k4.ours, 50), 'ms', { baseline: percentile(k4.baseline, 50) })
+      figures.add('searchP95Ms4xCpu', percentile(k4.ours, 95), 'ms', { baseline: percentile(k4.baseline, 95) })
+      figures.add('searchIndexBuildMs', median(i1.map((r) => r.totalMs)), 'ms', { baseline: median(search.x1.plainIndex.map((r) => r.totalMs)) })
+      figures.add('searchIndexBuildMs4xCpu', median(search.x4.index.map((r) => r.totalMs)), 'ms', {
+        baseline: median(search.x4.plainIndex.map((r) => r.totalMs)),
+      })
+      // Encryption at rest: the search runs over the index built on unlock, so typing costs what it
+      // cost without encryption; the baseline here is the same search over an unencrypted database.
+      const plainP95 = percentile(search.x1.plainKeystrokes.ours, 95)
+      figures.add('encryptedSearchP95Ms', percentile(k1.ours, 95), 'ms', { baseline: plainP95 })
+      figures.add('encryptedSearchP95Ratio', percentile(k1.ours, 95) / plainP95, 'x', { budget: ENCRYPTED_SEARCH_RATIO_BUDGET })
+      figures.add('encryptedSearchP95Ratio4xCpu', percentile(k4.ours, 95) / percentile(search.x4.plainKeystrokes.ours, 95), 'x', {
+        budget: ENCRYPTED_SEARCH_RATIO_BUDGET,
+      })
+      figures.add('unlockMs', median(search.x1.unlockMs), 'ms')
+      figures.add('unlockMs4xCpu', median(search.x4.unlockMs), 'ms', { budget: UNLOCK_BUDGET_MS })
+      figures.add('searchHeapBytes', search.peakHeapBytes, 'bytes')
+      figures.add('searchRetainedHeapBytes', search.retainedHeapBytes, 'bytes')
+    }
 
     // 4. Initial and incremental sync (endpoint on PGlite in a child process)
     pglite = await preparePgliteDirs()
@@ -234,39 +248,41 @@ async function main(): Promise<number> {
     }
     const syncOptions = { appDir: distDir, pglite, today, incrementalRounds: INCREMENTAL_ROUNDS, deadlineFor, log }
     const small = await measureSyncDataset(browser, SYNC_SMALL, { ...syncOptions, baseline: false })
-    const large = await measureSyncDataset(browser, SYNC_LARGE, { ...syncOptions, baseline: true })
+    const large = await measureSyncDataset(browser, SYNC_LARGE, { ...syncOptions, baseline: true, throttledRate: NO_THROTTLE ? undefined : INITIAL_SYNC_CPU_THROTTLE })
     samples.sync = { small, large }
     addSyncFigures(figures, small, large)
     await browser.close()
     browser = undefined
 
-    // 5. Push throughput, PGlite and PostgreSQL (Node only)
-    const pushOptions: Omit<PushOptions, 'engine'> = { ...PUSH_LOAD, pglite, appDir: distDir, today, log }
-    const pushPglite = await measurePushThroughput({ ...pushOptions, engine: 'pglite' })
-    addPushFigures(figures, 'Pglite', pushPglite)
-    const pushSamples: Record<string, PushResult> = { pglite: pushPglite }
-    try {
-      postgres = await startThrowawayPostgres()
-    } catch (error) {
-      const reason = ((error as Error & { stderr?: string }).stderr?.trim() || (error as Error).message).slice(-1500)
-      warnLoudly([
-        'PostgreSQL could NOT be started: the PostgreSQL push figures are SKIPPED (not zero).',
-        ...reason.split('\n'),
-        'Fix: install PostgreSQL (apt-get install postgresql).',
-      ])
-      for (const name of PUSH_FIGURES) figures.skip(`${name.figure}Postgres`, name.unit, 'PostgreSQL could not be started')
+    if (!SYNC_ONLY) {
+      // 5. Push throughput, PGlite and PostgreSQL (Node only)
+      const pushOptions: Omit<PushOptions, 'engine'> = { ...PUSH_LOAD, pglite, appDir: distDir, today, log }
+      const pushPglite = await measurePushThroughput({ ...pushOptions, engine: 'pglite' })
+      addPushFigures(figures, 'Pglite', pushPglite)
+      const pushSamples: Record<string, PushResult> = { pglite: pushPglite }
+      try {
+        postgres = await startThrowawayPostgres()
+      } catch (error) {
+        const reason = ((error as Error & { stderr?: string }).stderr?.trim() || (error as Error).message).slice(-1500)
+        warnLoudly([
+          'PostgreSQL could NOT be started: the PostgreSQL push figures are SKIPPED (not zero).',
+          ...reason.split('\n'),
+          'Fix: install PostgreSQL (apt-get install postgresql).',
+        ])
+        for (const name of PUSH_FIGURES) figures.skip(`${name.figure}Postgres`, name.unit, 'PostgreSQL could not be started')
+      }
+      if (postgres) {
+        const cluster = postgres
+        emergencyCleanup.set('the PostgreSQL cluster', () =>
+          execFileSync(process.execPath, [path.join(projectRoot, 'scripts/ensure-postgres.mjs'), 'stop', cluster.dataDir]),
+        )
+        log(`PostgreSQL started (${cluster.dataDir})`)
+        const pushPostgres = await measurePushThroughput({ ...pushOptions, engine: 'postgres', databaseUrl: cluster.url })
+        addPushFigures(figures, 'Postgres', pushPostgres)
+        pushSamples.postgres = pushPostgres
+      }
+      samples.push = pushSamples
     }
-    if (postgres) {
-      const cluster = postgres
-      emergencyCleanup.set('the PostgreSQL cluster', () =>
-        execFileSync(process.execPath, [path.join(projectRoot, 'scripts/ensure-postgres.mjs'), 'stop', cluster.dataDir]),
-      )
-      log(`PostgreSQL started (${cluster.dataDir})`)
-      const pushPostgres = await measurePushThroughput({ ...pushOptions, engine: 'postgres', databaseUrl: cluster.url })
-      addPushFigures(figures, 'Postgres', pushPostgres)
-      pushSamples.postgres = pushPostgres
-    }
-    samples.push = pushSamples
   } finally {
     await browser?.close()
     await stopApp()
@@ -310,6 +326,7 @@ function addSyncFigures(figures: Figures, small: SyncDatasetResult, large: SyncD
   // sent), and the rest of syncOnce until the next pull (applyPulledPage into IndexedDB, cursor, clock).
   const mean = (values: number[]) => values.reduce((sum, v) => sum + v, 0) / Math.max(1, values.length)
   figures.add('initialSyncPagePullMs', mean(run.pagePullMs), 'ms')
+  figures.add('initialSyncPageCallMs', mean(run.pageCallMs), 'ms')
   figures.add('initialSyncPageServerMs', initial.serverPullMs / Math.max(1, run.pullRequests), 'ms')
   figures.add('initialSyncPageApplyMs', mean(run.pageApplyMs), 'ms')
   figures.add('initialSyncPullPageSize', run.pageSize, 'changes')
@@ -318,6 +335,15 @@ function addSyncFigures(figures: Figures, small: SyncDatasetResult, large: SyncD
   })
   figures.add('initialSyncServerPeakRssBytes', initial.serverPeakRssBytes, 'bytes')
   figures.add('initialSyncBrowserPeakHeapBytes', initial.browserPeakHeapBytes, 'bytes')
+  const throttled = large.throttled
+  if (throttled) {
+    const suffix = `${throttled.rate}xCpu`
+    const slow = throttled.initial
+    const slowNote = slow.run.completed ? undefined : `projected: stopped at its deadline after ${slow.appliedChanges} of ${slow.totalChanges} changes`
+    figures.add(`initialSyncMs${suffix}`, slow.projectedMs, 'ms', { baseline: throttled.baseline.ms, note: slowNote })
+    figures.add(`initialSyncRatio${suffix}`, slow.projectedMs / throttled.baseline.ms, 'x', { note: slowNote })
+    figures.add(`initialSyncBrowserPeakHeapBytes${suffix}`, slow.browserPeakHeapBytes, 'bytes')
+  }
 
   for (const [suffix, result] of [['', large], ['Small', small]] as const) {
     const runs = result.incremental

@@ -32,6 +32,7 @@ import type { BaselineRun, SyncRun } from './shared/sync-api'
 const COACH = { username: 'bench.coach', password: 'bench-coach-password' }
 const OTHER_COACH = { username: 'bench.coach.two', password: 'bench-coach-two-password' }
 const HEAP_SAMPLE_MS = 250
+const THROTTLED_DEADLINE_MAX_MS = 240_000
 /** A stopped sync's remaining pages are projected at the pace of this many last pages. */
 const PACE_PAGES = 10
 
@@ -109,6 +110,7 @@ export interface SyncDatasetResult {
   records: number
   initial: InitialSyncResult
   incremental: IncrementalRun[]
+  throttled?: ThrottledInitialSync
 }
 
 export interface SyncOptions {
@@ -124,7 +126,19 @@ export interface SyncOptions {
    * the run's time left. Default: 3x the baseline, 20 s to 120 s (120 s without a baseline).
    */
   deadlineFor?: (baselineMs: number | undefined) => number
+  /**
+   * After the incremental syncs, the initial sync again with Chromium's CPU slowed down this
+   * many times (CDP Emulation.setCPUThrottlingRate), next to a baseline slowed down the same way.
+   */
+  throttledRate?: number
   log: (line: string) => void
+}
+
+/** The initial sync and its baseline again under CPU throttling (a slower phone). */
+export interface ThrottledInitialSync {
+  rate: number
+  baseline: BaselineRun
+  initial: Omit<InitialSyncResult, 'baseline' | 'seedInsertMs'>
 }
 
 function defaultDeadline(baselineMs: number | undefined): number {
@@ -271,6 +285,35 @@ async function pushOneChange(
   if (status !== 'applied') throw new Error(`the other device's change was not applied: ${JSON.stringify(response.results)}`)
 }
 
+function logInitialSync(
+  log: (line: string) => void,
+  size: DatasetSize,
+  initial: Omit<InitialSyncResult, 'baseline' | 'seedInsertMs'>,
+  baseline: BaselineRun | undefined,
+): void {
+  const { run, deadlineMs } = initial
+  const pages = run.pagePullMs.length
+  // Medians of the first and the last ten pages: does a page get dearer as the sync proceeds?
+  const trend = (values: number[]) =>
+    `${median(values).toFixed(0)} ms (first 10 ${median(values.slice(0, 10)).toFixed(0)}, ` +
+    `last 10 ${median(values.slice(-10)).toFixed(0)})`
+  const ratio = baseline ? ` = ${(initial.projectedMs / baseline.ms).toFixed(2)}x the baseline (${baseline.ms.toFixed(0)} ms)` : ''
+  log(
+    `sync ${size.label}: initial sync ${run.completed ? 'completed' : `STOPPED at its deadline (${(deadlineMs / 1000).toFixed(0)} s)`} ` +
+      `after ${run.ms.toFixed(0)} ms${run.completed ? ratio : ''}, ${initial.appliedChanges} of ${initial.totalChanges} changes in ${pages} pulls of ` +
+      `${run.pageSize}${run.completed ? '' : `; projected ${(initial.projectedMs / 1000).toFixed(0)} s for all${ratio}`}`,
+  )
+  log(
+    `sync ${size.label}: in SyncClient.pull ${run.pullMs.toFixed(0)} ms (server ${initial.serverPullMs.toFixed(0)} ms, ` +
+      `${(initial.serverPullMs / Math.max(1, run.pullRequests)).toFixed(0)} ms per page), ` +
+      `waiting for pulls ${run.pullWaitMs.toFixed(0)} ms, applying ${run.applyMs.toFixed(0)} ms; per page median pull ` +
+      `${trend(run.pagePullMs)}, apply ${trend(run.pageApplyMs)}; ` +
+      `${(run.pageWireBytes.reduce((sum, v) => sum + v, 0) / 1024 / 1024).toFixed(1)} MB pulled over the wire ` +
+      `(server sockets: ${(initial.wireBytesWritten / 1024 / 1024).toFixed(1)} MB out); server RSS ${mb(initial.serverIdleRssBytes)} before, ` +
+      `peak ${mb(initial.serverPeakRssBytes)}; browser heap peak ${mb(initial.browserPeakHeapBytes)} (${initial.heapSamples} samples)`,
+  )
+}
+
 async function initialSync(
   page: Page,
   cdp: CDPSession,
@@ -375,24 +418,7 @@ export async function measureSyncDataset(browser: Browser, size: DatasetSize, op
     const deadlineMs = (options.deadlineFor ?? defaultDeadline)(baseline?.ms)
     const initial = await initialSync(page, cdp, server, size, deadlineMs)
     const { run } = initial
-    const pages = run.pagePullMs.length
-    // Medians of the first and the last ten pages: does a page get dearer as the sync proceeds?
-    const trend = (values: number[]) =>
-      `${median(values).toFixed(0)} ms (first 10 ${median(values.slice(0, 10)).toFixed(0)}, ` +
-      `last 10 ${median(values.slice(-10)).toFixed(0)})`
-    log(
-      `sync ${size.label}: initial sync ${run.completed ? 'completed' : `STOPPED at its deadline (${(deadlineMs / 1000).toFixed(0)} s)`} ` +
-        `after ${run.ms.toFixed(0)} ms, ${initial.appliedChanges} of ${initial.totalChanges} changes in ${pages} pulls of ` +
-        `${run.pageSize}${run.completed ? '' : `; projected ${(initial.projectedMs / 1000).toFixed(0)} s for all`}`,
-    )
-    log(
-      `sync ${size.label}: in SyncClient.pull ${run.pullMs.toFixed(0)} ms (server ${initial.serverPullMs.toFixed(0)} ms), ` +
-        `applying ${(run.ms - run.pullMs - run.pushMs).toFixed(0)} ms; per page median pull ` +
-        `${trend(run.pagePullMs)}, apply ${trend(run.pageApplyMs)}; ` +
-        `${(run.pageWireBytes.reduce((sum, v) => sum + v, 0) / 1024 / 1024).toFixed(1)} MB pulled over the wire ` +
-        `(server sockets: ${(initial.wireBytesWritten / 1024 / 1024).toFixed(1)} MB out); server RSS ${mb(initial.serverIdleRssBytes)} before, ` +
-        `peak ${mb(initial.serverPeakRssBytes)}; browser heap peak ${mb(initial.browserPeakHeapBytes)} (${initial.heapSamples} samples)`,
-    )
+    logInitialSync(log, size, initial, baseline)
     if (!run.completed) {
       // The device is not caught up; an incremental sync would pull the rest. Move its cursor to
       // the end, as if the remaining pages had been applied (the records not yet pulled stay
@@ -434,6 +460,31 @@ export async function measureSyncDataset(browser: Browser, size: DatasetSize, op
         serverBytesWritten: stats.bytesWritten,
       })
     }
+    let throttled: ThrottledInitialSync | undefined
+    if (options.throttledRate !== undefined && baseline) {
+      const rate = options.throttledRate
+      // The same page and database name: a device that starts over, on a slower CPU.
+      await cdp.send('Emulation.setCPUThrottlingRate', { rate })
+      try {
+        const baselinePage = await openSyncPage(context, url)
+        const baselineCdp = await context.newCDPSession(baselinePage)
+        await baselineCdp.send('Emulation.setCPUThrottlingRate', { rate })
+        const slowBaseline = await withTimeout(
+          callSyncPage(baselinePage, 'baseline', size.mentees, size.notesPerMentee, options.today),
+          300_000,
+          `bulkPut baseline at ${rate}x CPU`,
+        )
+        await baselinePage.close()
+        log(`sync ${size.label} @${rate}x CPU: baseline bulkPut ${slowBaseline.ms.toFixed(0)} ms`)
+        // Its own deadline (3x its baseline, at most 4 minutes), so it is measured to the end when it is within budget.
+        const slowInitial = await initialSync(page, cdp, server, size, Math.min(THROTTLED_DEADLINE_MAX_MS, 3 * slowBaseline.ms))
+        logInitialSync(log, { ...size, label: `${size.label} @${rate}x CPU` }, slowInitial, slowBaseline)
+        throttled = { rate, baseline: slowBaseline, initial: slowInitial }
+      } finally {
+        await cdp.send('Emulation.setCPUThrottlingRate', { rate: 1 })
+      }
+    }
+
     const last = incremental.at(-1)
     log(
       `sync ${size.label}: incremental sync median ${median(incremental.map((r) => r.ms)).toFixed(1)} ms, ` +
@@ -448,6 +499,7 @@ export async function measureSyncDataset(browser: Browser, size: DatasetSize, op
       records,
       initial: { ...initial, baseline, seedInsertMs: seeded.insertMs },
       incremental,
+      throttled,
     }
   } finally {
     await context.close()

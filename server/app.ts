@@ -123,8 +123,30 @@ function statusCodeOf(error: FastifyError): number {
   return typeof statusCode === 'number' && statusCode >= 400 && statusCode <= 599 ? statusCode : 500
 }
 
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03'])
+const CONNECTION_ERROR_MESSAGE = /Connection terminated|not queryable|is not currently accepting connections/i
+/** Seconds a client is asked to wait while the database is out of reach. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5
+
+/**
+ * Whether an error says the database is out of reach (PostgreSQL restarting, its connections
+ * dropped, the network to it down) rather than that something went wrong with the request. `pg`
+ * reconnects on the next query by itself; until then such requests answer 503 with Retry-After.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false
+  const code = (error as { code?: unknown }).code
+  if (typeof code === 'string' && (CONNECTION_ERROR_CODES.has(code) || code.startsWith('08'))) return true
+  return CONNECTION_ERROR_MESSAGE.test(error.message)
+}
+
 function sendError(error: FastifyError, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const statusCode = statusCodeOf(error)
+  if (statusCode >= 500 && isDatabaseUnavailable(error)) {
+    // The message only: it may name the host, never data.
+    request.log.warn({ reason: error.message }, 'database unavailable')
+    return reply.code(503).header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS)).send({ error: 'internal_error' } satisfies ErrorResponse)
+  }
   if (statusCode >= 500) {
     request.log.error({ err: error }, 'request failed')
     // Internal messages can reveal paths or data; the log has the details.

@@ -10,7 +10,7 @@ import { readSession, saveSession, type StoredSession } from '@/db/sync-store'
 import type { PullResponse, PushRequest, PushResponse } from '@/shared/protocol'
 import type { Mentee } from '@/shared/records'
 import { SyncClient } from '@/sync/client'
-import { PULL_PAGE_SIZE, syncOnce } from '@/sync/engine'
+import { PULL_PAGE_SIZE, syncOnce, type PullObserver } from '@/sync/engine'
 import { generateMentees, generateNotes } from '../shared/data'
 import type { BaselineRun, LotseSyncBenchApi, SignInResult, SyncRun } from '../shared/sync-api'
 
@@ -21,16 +21,24 @@ const CURSOR_KEY = 'syncCursor'
 
 class DeadlineReached extends Error {}
 
-/** The real client; only counts and times its calls, and refuses to pull after a deadline. */
-class TimedSyncClient extends SyncClient {
+/**
+ * The real client; only counts and times its calls, and refuses to pull after a deadline. The
+ * engine asks for the next page while it applies one, so time inside `pull` overlaps applying;
+ * what the engine waited for and what it applied comes from its `PullObserver`.
+ */
+class TimedSyncClient extends SyncClient implements PullObserver {
   pushRequests = 0
   pullRequests = 0
   pushMs = 0
   pullMs = 0
   readonly pagePullMs: number[] = []
   readonly pageApplyMs: number[] = []
-  /** When the last pull answered: the page's apply runs from here to the next pull. */
-  lastPullEnd: number | undefined
+  readonly pageCallMs: number[] = []
+
+  pageApplied(page: { waitMs: number; applyMs: number }): void {
+    this.pagePullMs.push(page.waitMs)
+    this.pageApplyMs.push(page.applyMs)
+  }
 
   constructor(
     token: string,
@@ -51,7 +59,6 @@ class TimedSyncClient extends SyncClient {
 
   override async pull(cursor: string | undefined, limit: number): Promise<PullResponse> {
     const t0 = performance.now()
-    if (this.lastPullEnd !== undefined) this.pageApplyMs.push(t0 - this.lastPullEnd)
     if (t0 > this.deadline) throw new DeadlineReached('deadline reached')
     try {
       return await super.pull(cursor, limit)
@@ -59,8 +66,7 @@ class TimedSyncClient extends SyncClient {
       const t1 = performance.now()
       this.pullRequests += 1
       this.pullMs += t1 - t0
-      this.pagePullMs.push(t1 - t0)
-      this.lastPullEnd = t1
+      this.pageCallMs.push(t1 - t0)
     }
   }
 }
@@ -94,13 +100,12 @@ async function sync(deadlineMs?: number): Promise<SyncRun> {
   let report: Awaited<ReturnType<typeof syncOnce>> | undefined
   let end: number
   try {
-    report = await syncOnce(client, session.deviceId)
+    report = await syncOnce(client, session.deviceId, client)
     end = performance.now()
-    if (client.lastPullEnd !== undefined) client.pageApplyMs.push(end - client.lastPullEnd)
   } catch (error) {
     if (!(error instanceof DeadlineReached)) throw error
-    // Stopped before a pull: the last page was applied when that pull was asked for.
-    end = client.lastPullEnd === undefined ? performance.now() : client.lastPullEnd + (client.pageApplyMs.at(-1) ?? 0)
+    // The refused pull was asked for while the last page was applied: it ends with that page.
+    end = performance.now()
   }
   const ms = end - t0
   const db = getDatabase()
@@ -120,11 +125,14 @@ async function sync(deadlineMs?: number): Promise<SyncRun> {
     pullRequests: client.pullRequests,
     pushMs: client.pushMs,
     pullMs: client.pullMs,
+    pullWaitMs: client.pagePullMs.reduce((sum, v) => sum + v, 0),
+    applyMs: client.pageApplyMs.reduce((sum, v) => sum + v, 0),
     pageSize: PULL_PAGE_SIZE,
     mentees,
     notes,
     pagePullMs: client.pagePullMs,
     pageApplyMs: client.pageApplyMs,
+    pageCallMs: client.pageCallMs,
     pageWireBytes,
   }
 }

@@ -30,17 +30,27 @@ export interface SyncRun {
   pulled: number
   pushRequests: number
   pullRequests: number
-  /** Inside `SyncClient.push` / `.pull`: request, the server's work, transfer and JSON parsing. */
+  /**
+   * Inside `SyncClient.push` / `.pull`: request, the server's work, transfer and JSON parsing.
+   * Pulls overlap applying (the engine asks for the next page while it applies one).
+   */
   pushMs: number
   pullMs: number
+  /** Summed over the pages: how long the engine waited for a page, and how long it applied them. */
+  pullWaitMs: number
+  applyMs: number
   /** The page size the engine asks for (`PULL_PAGE_SIZE`). */
   pageSize: number
   /** What the app's database holds afterwards. */
   mentees: number
   notes: number
-  /** Per pulled page: ms inside `SyncClient.pull`, and ms from its answer to the next pull (or the end). */
+  /**
+   * Per pulled page (engine's `PullObserver`): ms the engine waited for it once ready for it, and
+   * ms applying it; `pageCallMs`: ms inside each `SyncClient.pull` call (overlapping the applies).
+   */
   pagePullMs: number[]
   pageApplyMs: number[]
+  pageCallMs: number[]
   /** Per pulled page: bytes over the wire (Resource Timing `transferSize`: headers + encoded body). */
   pageWireBytes: number[]
 }

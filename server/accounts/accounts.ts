@@ -9,7 +9,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto'
 import { ROLES, type Role, type User } from '../../src/shared/protocol'
 import { audit, usernameLimitKey } from '../audit'
 import { nextChangeSeq, type Database, type Queryable } from '../db/database'
-import { dummyVerify, hashPassword, passwordNeedsRehash, verifyPassword } from './passwords'
+import { dummyVerify, hashPassword, PasswordCheckBusy, passwordNeedsRehash, verifyPassword } from './passwords'
 
 export const USERNAME_PATTERN = /^[a-z0-9._-]{3,64}$/
 export const MIN_PASSWORD_LENGTH = 10
@@ -522,10 +522,17 @@ export async function signIn(db: Queryable, input: SignInInput): Promise<SignInR
 
   // No stored password is this long (createUser caps it), so such a one cannot match.
   const tooLong = input.password.length > MAX_PASSWORD_LENGTH * 2
-  const passwordMatches =
-    row && !tooLong
-      ? await verifyPassword(input.password, row.password_hash)
-      : await dummyVerify(input.password.slice(0, MAX_PASSWORD_LENGTH))
+  let passwordMatches: boolean
+  try {
+    passwordMatches =
+      row && !tooLong
+        ? await verifyPassword(input.password, row.password_hash, { refuseWhenBusy: true })
+        : await dummyVerify(input.password.slice(0, MAX_PASSWORD_LENGTH), { refuseWhenBusy: true })
+  } catch (error) {
+    // Too many sign-ins waiting for their password check: come back later. Not a failed attempt.
+    if (error instanceof PasswordCheckBusy) return { ok: false, reason: 'too_many_requests', retryAfterSeconds: error.retryAfterSeconds, ...userId }
+    throw error
+  }
   if (!row || !passwordMatches || row.disabled_at !== null) {
     await recordFailure(db, username, address, now)
     return { ok: false, reason: 'invalid_credentials', ...userId }

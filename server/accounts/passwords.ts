@@ -4,6 +4,7 @@
  * without invalidating existing passwords: `passwordNeedsRehash` tells when to store a new hash.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto'
+import os from 'node:os'
 
 const SCHEME = 'scrypt'
 /** ~50–100 ms on a laptop core: slow for guessing, fine for a sign-in. */
@@ -21,7 +22,71 @@ interface ScryptParams {
   p: number
 }
 
-function deriveKey(password: string, salt: Buffer, params: ScryptParams, keyLength: number): Promise<Buffer> {
+/**
+ * scrypt runs on libuv's thread pool (4 threads), so it never blocks the event loop, but four
+ * at once take every core of a small server: during a morning's wave of sign-ins, pushes and
+ * pulls then wait behind password checks until clients time out (seen in the load test with 200
+ * devices on 2 cores). So checks run on all cores but one (at least one at a time), the rest wait
+ * in line, and a sign-in that would wait behind more than `waiting` others, or longer than
+ * `maxWaitMs` at the pace checks take now, is told to come back later instead
+ * (`PasswordCheckBusy`; the route answers 429 with Retry-After and counts no failure).
+ */
+export const passwordCheckLimits = {
+  concurrent: Math.max(1, os.availableParallelism() - 1),
+  waiting: 16 * Math.max(1, os.availableParallelism() - 1),
+  /**
+   * Nor longer than this for its turn, at the pace checks take now: on a busy machine a check takes
+   * ten times as long, and a sign-in waiting behind 16 of them would outlast the app's timeout.
+   */
+  maxWaitMs: 10_000,
+}
+
+export class PasswordCheckBusy extends Error {
+  constructor(readonly retryAfterSeconds: number) {
+    super('too many password checks waiting')
+    this.name = 'PasswordCheckBusy'
+  }
+}
+
+class CheckGate {
+  private running = 0
+  private readonly waiting: (() => void)[] = []
+  /** How long a check takes lately (moving average), for the expected wait in line. */
+  private checkMs = 100
+
+  /** Runs `work` when a slot is free; `refuseWhenBusy` refuses instead of waiting in a long line. */
+  async run<T>(work: () => Promise<T>, refuseWhenBusy: boolean): Promise<T> {
+    const { concurrent, waiting, maxWaitMs } = passwordCheckLimits
+    if (this.running >= concurrent) {
+      const expectedWaitMs = ((this.waiting.length + 1) * this.checkMs) / concurrent
+      if (refuseWhenBusy && (this.waiting.length >= waiting || expectedWaitMs > maxWaitMs)) {
+        // About the time the line ahead takes, at least a second.
+        throw new PasswordCheckBusy(Math.max(1, Math.ceil(expectedWaitMs / 1000)))
+      }
+      await new Promise<void>((resolve) => this.waiting.push(resolve))
+    } else {
+      this.running += 1
+    }
+    const started = performance.now()
+    try {
+      return await work()
+    } finally {
+      this.checkMs = 0.8 * this.checkMs + 0.2 * (performance.now() - started)
+      // The slot passes straight to the next in line, if any.
+      const next = this.waiting.shift()
+      if (next) next()
+      else this.running -= 1
+    }
+  }
+}
+
+const gate = new CheckGate()
+
+function deriveKey(password: string, salt: Buffer, params: ScryptParams, keyLength: number, refuseWhenBusy = false): Promise<Buffer> {
+  return gate.run(() => deriveKeyNow(password, salt, params, keyLength), refuseWhenBusy)
+}
+
+function deriveKeyNow(password: string, salt: Buffer, params: ScryptParams, keyLength: number): Promise<Buffer> {
   const options: ScryptOptions = {
     N: params.N,
     r: params.r,
@@ -65,11 +130,14 @@ function parseHash(stored: string): ParsedHash | undefined {
   return { params, salt, key }
 }
 
-/** True when `plain` matches; false for a wrong password or an unreadable stored hash. */
-export async function verifyPassword(plain: string, stored: string): Promise<boolean> {
+/**
+ * True when `plain` matches; false for a wrong password or an unreadable stored hash. With
+ * `refuseWhenBusy` (sign-in), throws `PasswordCheckBusy` rather than wait behind a long line.
+ */
+export async function verifyPassword(plain: string, stored: string, options: { refuseWhenBusy?: boolean } = {}): Promise<boolean> {
   const parsed = parseHash(stored)
   if (!parsed) return false
-  const candidate = await deriveKey(plain, parsed.salt, parsed.params, parsed.key.length)
+  const candidate = await deriveKey(plain, parsed.salt, parsed.params, parsed.key.length, options.refuseWhenBusy)
   return timingSafeEqual(candidate, parsed.key)
 }
 
@@ -93,7 +161,8 @@ const DUMMY_HASH = [
  * Spends the time of one verification without a real account, so an unknown username takes as
  * long to refuse as a wrong password and the answer time does not tell which usernames exist.
  */
-export async function dummyVerify(plain = ''): Promise<false> {
-  await verifyPassword(plain, DUMMY_HASH)
+export async function dummyVerify(plain = '', options: { refuseWhenBusy?: boolean } = {}): Promise<false> {
+  const parsed = parseHash(DUMMY_HASH)!
+  await deriveKey(plain, parsed.salt, parsed.params, parsed.key.length, options.refuseWhenBusy)
   return false
 }

@@ -216,6 +216,27 @@ async function openPGlite(
 // ---------------------------------------------------------------------------------------------
 // PostgreSQL
 
+/**
+ * A client checked out of the pool has no 'error' listener of the pool's (only idle ones do), so
+ * its connection dropping mid-transaction (PostgreSQL restarting, `pg_terminate_backend`) emitted
+ * an unhandled 'error' and ended the process (seen in the load test). This listens while the
+ * client is out; the returned function stops listening and gives the error, if one came, so the
+ * client is released as broken and the pool opens a new connection for the next query.
+ */
+function watchCheckedOut(client: pg.PoolClient): () => Error | undefined {
+  let lost: Error | undefined
+  const onError = (error: Error) => {
+    lost = error
+    // The message only: it may hold the host, never data.
+    console.error('PostgreSQL connection lost:', error.message)
+  }
+  client.on('error', onError)
+  return () => {
+    client.removeListener('error', onError)
+    return lost
+  }
+}
+
 function openPostgres(databaseUrl: string): Database & MigrationTarget {
   const pool = new pg.Pool({
     connectionString: databaseUrl,
@@ -245,6 +266,7 @@ function openPostgres(databaseUrl: string): Database & MigrationTarget {
     async transaction<T>(work: (tx: Queryable) => Promise<T>): Promise<T> {
       refuseInsideTransaction(owner)
       const client = await pool.connect()
+      const unwatch = watchCheckedOut(client)
       const { tx, end } = scopedQueryable(async <R>(sql: string, params?: unknown[]) => {
         const result = await client.query(sql, params)
         return { rows: result.rows as R[] }
@@ -266,7 +288,7 @@ function openPostgres(databaseUrl: string): Database & MigrationTarget {
         }
         throw error
       } finally {
-        client.release(clientBroken)
+        client.release(clientBroken ?? unwatch())
       }
     },
     async close() {
@@ -283,6 +305,7 @@ function openPostgres(databaseUrl: string): Database & MigrationTarget {
       // A session lock on one connection of its own: two servers starting at once both wait here,
       // and the second finds the migrations applied.
       const client = await pool.connect()
+      const unwatch = watchCheckedOut(client)
       try {
         await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK])
         try {
@@ -291,7 +314,7 @@ function openPostgres(databaseUrl: string): Database & MigrationTarget {
           await client.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK])
         }
       } finally {
-        client.release()
+        client.release(unwatch())
       }
     },
   }

@@ -4,7 +4,7 @@ import { audit } from '../audit'
 import type { Database } from '../db/database'
 import { decodeCursor, encodeCursor } from '../sync/cursor'
 import { parsePushRequest } from '../sync/envelope'
-import { pullChanges } from '../sync/pull'
+import { pullChanges, type SerializedChange } from '../sync/pull'
 import { applyPush } from '../sync/push'
 import { authOf, sendError } from './auth'
 
@@ -23,13 +23,24 @@ export function parseLimit(value: unknown): number | undefined {
   return limit >= 1 && limit <= MAX_PULL_LIMIT ? limit : undefined
 }
 
+const CHANGE_HEAD = /^\{"table":"([A-Za-z]+)","id":"([0-9a-f-]+)","op":"([a-z]+)"/
+
+/** Table, id and op of a change as pull serialises it (those keys come first), without parsing its fields. */
+function headOf(change: SerializedChange): Pick<Change, 'table' | 'id' | 'op'> {
+  const head = CHANGE_HEAD.exec(change)
+  if (head) return { table: head[1] as Change['table'], id: head[2]!, op: head[3] as Change['op'] }
+  const { table, id, op } = JSON.parse(change) as Change
+  return { table, id, op }
+}
+
 /**
  * One audit entry per pull page that delivered anything: which records the device received, as ids
  * and counts per table and op. An empty page (the app polling with nothing new) writes nothing.
  */
-async function auditPull(db: Database, userId: string, deviceId: string, changes: readonly Change[], at: number): Promise<void> {
+async function auditPull(db: Database, userId: string, deviceId: string, serialized: readonly SerializedChange[], at: number): Promise<void> {
   const tables: Record<string, number> = {}
   const ops: Record<string, number> = {}
+  const changes = serialized.map(headOf)
   for (const change of changes) {
     tables[change.table] = (tables[change.table] ?? 0) + 1
     ops[change.op] = (ops[change.op] ?? 0) + 1
@@ -77,13 +88,14 @@ const syncRoutes: FastifyPluginAsync<SyncRoutesOptions> = async (app, { db, now 
     const outcome = await pullChanges(db, { actor: auth.user, cursor, limit })
     if (!outcome.ok) return sendError(reply, 409, { error: outcome.error })
     if (outcome.changes.length > 0) await auditPull(db, auth.user.id, auth.device.id, outcome.changes, now())
-    const response: PullResponse = {
-      changes: outcome.changes,
+    // The changes come as JSON text (see SerializedChange); the rest is a PullResponse as usual.
+    const rest: Omit<PullResponse, 'changes'> = {
       cursor: encodeCursor(outcome.cursor),
       hasMore: outcome.hasMore,
       serverTime: new Date(now()).toISOString(),
     }
-    return response
+    const body = `{"changes":[${outcome.changes.join(',')}],${JSON.stringify(rest).slice(1)}`
+    return reply.type('application/json; charset=utf-8').send(body)
   })
 }
 

@@ -1,6 +1,7 @@
 import type { Table } from 'dexie'
 import type { Change, User } from '@/shared/protocol'
 import { emptyContent, type RecordsByTable, type SyncedTable, SYNCED_TABLES } from '@/shared/records'
+import type { HybridLogicalClock } from '@/shared/hlc'
 import { loadLocalClock, rememberStamp } from './clock'
 import { getDatabase, type OutboxEntry, type Rejection } from './db'
 import { guarded } from './errors'
@@ -126,7 +127,11 @@ async function pendingFields(): Promise<Pending> {
 async function applyChanges(changes: Change[], now: number): Promise<void> {
   const pending = await pendingFields()
   const byTable = new Map<SyncedTable, Change[]>()
-  for (const change of changes) byTable.set(change.table, [...(byTable.get(change.table) ?? []), change])
+  for (const change of changes) {
+    const list = byTable.get(change.table)
+    if (list) list.push(change)
+    else byTable.set(change.table, [change])
+  }
   for (const [name, tableChanges] of byTable) {
     const target = table(name)
     const ids = [...new Set(tableChanges.map((change) => change.id))]
@@ -161,6 +166,29 @@ async function applyChanges(changes: Change[], now: number): Promise<void> {
 }
 
 /**
+ * Moves the clock past the page's stamps. Valid stamps sort as text in clock order, so observing
+ * the greatest is observing them all (a page holds thousands); only when that one is not a valid
+ * stamp (which `observe` ignores) is each looked at.
+ */
+function observeLatestStamp(clock: HybridLogicalClock, changes: Change[]): void {
+  let latest = ''
+  for (const change of changes) {
+    if (change.op !== 'upsert') continue
+    for (const field in change.hlc) {
+      const stamp = change.hlc[field]!
+      if (stamp > latest) latest = stamp
+    }
+  }
+  if (latest === '') return
+  const before = clock.latest()
+  clock.observe(latest)
+  if (clock.latest() !== before || latest <= before) return
+  for (const change of changes) {
+    if (change.op === 'upsert') for (const stamp of Object.values(change.hlc)) clock.observe(stamp)
+  }
+}
+
+/**
  * Applies one pulled page and stores its cursor in one transaction: either the whole page and
  * the new cursor are stored, or neither (and the page is pulled again).
  */
@@ -171,9 +199,7 @@ export async function applyPulledPage(changes: Change[], cursor: string): Promis
   await guarded(() =>
     db.transaction('rw', [db.mentees, db.notes, db.appointments, db.checklistItems, db.outbox, db.settings], async () => {
       await applyChanges(changes, now)
-      for (const change of changes) {
-        if (change.op === 'upsert') for (const stamp of Object.values(change.hlc)) clock.observe(stamp)
-      }
+      observeLatestStamp(clock, changes)
       await db.settings.put({ key: CURSOR_KEY, value: cursor })
       await rememberStamp(clock.latest())
     }),

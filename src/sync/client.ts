@@ -9,6 +9,7 @@ import type {
   SessionRequest,
   SessionResponse,
 } from '@/shared/protocol'
+import { REQUEST_TIMEOUT_MS } from '@/shared/retry'
 
 /** The endpoint answered with an error status. */
 export class EndpointError extends Error {
@@ -31,7 +32,6 @@ export class NetworkError extends Error {
   }
 }
 
-const REQUEST_TIMEOUT_MS = 30_000
 
 function parseRetryAfter(value: string | null): number | undefined {
   if (!value) return undefined

@@ -1,9 +1,10 @@
+import { backoffDelay, MIN_BACKOFF_MS } from '@/shared/retry'
 import { EndpointError, NetworkError } from './client'
+
+export { backoffDelay, MAX_BACKOFF_MS, MIN_BACKOFF_MS } from '@/shared/retry'
 
 export const LOCAL_WRITE_DELAY_MS = 2_000
 export const PERIOD_MS = 60_000
-export const MIN_BACKOFF_MS = 1_000
-export const MAX_BACKOFF_MS = 5 * 60_000
 const LOCK_NAME = 'lotse-sync'
 
 export type SyncTrigger = 'start' | 'online' | 'visible' | 'localWrite' | 'timer' | 'retry' | 'manual'
@@ -18,11 +19,6 @@ export interface SchedulerEnvironment {
   withLock(work: () => Promise<void>): Promise<boolean>
 }
 
-/** Full jitter: a random delay up to an exponentially growing cap, so devices don't retry in step. */
-export function backoffDelay(failures: number, random: () => number): number {
-  const cap = Math.min(MAX_BACKOFF_MS, MIN_BACKOFF_MS * 2 ** Math.max(0, failures - 1))
-  return Math.max(MIN_BACKOFF_MS, Math.round(random() * cap))
-}
 
 /** Errors after which retrying on a timer makes sense (the network or the endpoint may recover). */
 export function isTransient(error: unknown): boolean {

@@ -25,6 +25,7 @@ import {
 import {
   CURRENT_PARAMS,
   dummyVerify,
+  passwordCheckLimits,
   hashPassword,
   passwordNeedsRehash,
   verifyPassword,
@@ -195,6 +196,40 @@ for (const database of forEachDatabase()) {
         expect(limited.ok === false && limited.reason === 'too_many_requests' && limited.retryAfterSeconds).toBeGreaterThan(0)
         const elsewhere = await signInAs('pate-2', { address: '192.0.2.2', now: START + 100 })
         expect(elsewhere.ok).toBe(true)
+      })
+
+      it('checks passwords a few at a time and sends sign-ins beyond a long line away with a wait, not counted as failures', async () => {
+        const limits = { ...passwordCheckLimits }
+        Object.assign(passwordCheckLimits, { concurrent: 1, waiting: 2 })
+        let results
+        try {
+          results = await Promise.all(
+            Array.from({ length: 6 }, (_, attempt) => signInAs('pate-1', { address: `198.51.100.${attempt}`, now: START + attempt })),
+          )
+        } finally {
+          Object.assign(passwordCheckLimits, limits)
+        }
+        const refused = results.filter((result) => !result.ok)
+        expect(results.filter((result) => result.ok)).toHaveLength(3)
+        expect(refused).toHaveLength(3)
+        for (const result of refused) {
+          expect(result).toMatchObject({ ok: false, reason: 'too_many_requests' })
+          expect(result.ok === false && result.reason === 'too_many_requests' && result.retryAfterSeconds).toBeGreaterThanOrEqual(1)
+        }
+        expect((await db.query('SELECT 1 FROM login_failures')).rows).toHaveLength(0)
+        // The line is gone once they are done.
+        expect((await signInAs('pate-1', { now: START + 1000 })).ok).toBe(true)
+
+        // Nor longer than maxWaitMs at the pace checks take now, however short the line.
+        Object.assign(passwordCheckLimits, { concurrent: 1, waiting: 100, maxWaitMs: 1 })
+        let timed
+        try {
+          timed = await Promise.all(Array.from({ length: 3 }, (_, attempt) => signInAs('pate-1', { now: START + 2000 + attempt })))
+        } finally {
+          Object.assign(passwordCheckLimits, limits)
+        }
+        expect(timed.map((result) => result.ok)).toEqual([true, false, false])
+        expect((await db.query('SELECT 1 FROM login_failures')).rows).toHaveLength(0)
       })
 
       it('counts only failures: successful sign-ins never lead to the limit', async () => {

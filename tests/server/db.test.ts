@@ -3,6 +3,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import os from 'node:os'
 import path from 'node:path'
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest'
+import pg from 'pg'
 import {
   databaseOptionsFromEnv,
   nextChangeSeq,
@@ -153,6 +154,30 @@ for (const database of forEachDatabase()) {
     })
   })
 }
+
+describe.skipIf(testDatabaseUrl() === '')('a PostgreSQL connection dropped mid-transaction', () => {
+  it('fails that transaction only; the server process survives and the next query reconnects', async () => {
+    const db = await forEachDatabase()[1]!.open()
+    const admin = new pg.Client({ connectionString: testDatabaseUrl() })
+    await admin.connect()
+    try {
+      const dropped = db.transaction(async (tx) => {
+        const { rows } = await tx.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')
+        await admin.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid])
+        // The connection is gone while the transaction holds it.
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        await tx.query('SELECT 1')
+      })
+      await expect(dropped).rejects.toThrow()
+      const { rows } = await db.query<{ one: number }>('SELECT 1 AS one')
+      expect(rows).toEqual([{ one: 1 }])
+      expect(await db.transaction(async (tx) => (await tx.query<{ two: number }>('SELECT 2 AS two')).rows)).toEqual([{ two: 2 }])
+    } finally {
+      await admin.end()
+      await db.close()
+    }
+  })
+})
 
 describe('migrations', () => {
   const tempDirs: string[] = []

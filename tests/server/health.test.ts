@@ -4,7 +4,8 @@ import os from 'node:os'
 import path from 'node:path'
 import { describe, it, expect, beforeAll, afterAll } from 'vitest'
 import type { FastifyInstance } from 'fastify'
-import { buildServer, CONTENT_SECURITY_POLICY } from '../../server/app'
+import { buildServer, CONTENT_SECURITY_POLICY, DATABASE_RETRY_AFTER_SECONDS, isDatabaseUnavailable } from '../../server/app'
+import type { Database } from '../../server/db/database'
 import { serializeErrorForLog, serializeRequestForLog } from '../../server/logging'
 
 const INDEX_HTML = '<!doctype html><html><head><title>Lotse test shell</title></head><body><div id="app"></div></body></html>'
@@ -215,5 +216,31 @@ describe('request log serializers', () => {
     expect(JSON.stringify(logged)).not.toContain('Amira')
     expect(logged.statusCode).toBe(400)
     expect(logged.code).toBe('FST_ERR_CTP_INVALID_JSON_BODY')
+  })
+})
+
+describe('a database out of reach', () => {
+  it('answers 503 with Retry-After, not 500, while the database cannot be reached', async () => {
+    const unreachable = (error: Error): Database => ({
+      kind: 'postgres',
+      query: () => Promise.reject(error),
+      transaction: () => Promise.reject(error),
+      close: () => Promise.resolve(),
+    })
+    const terminated = Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' })
+    const refused = Object.assign(new Error('database "lotse" is not currently accepting connections'), { code: '55000' })
+    for (const error of [terminated, refused, new Error('Connection terminated unexpectedly')]) {
+      const app = await buildServer({ distDir: path.join(tempDir, 'dist'), db: unreachable(error) })
+      try {
+        const response = await app.inject({ method: 'GET', url: '/api/v1/sync/pull', headers: { authorization: `Bearer ${'a'.repeat(43)}` } })
+        expect(response.statusCode).toBe(503)
+        expect(response.headers['retry-after']).toBe(String(DATABASE_RETRY_AFTER_SECONDS))
+        expect(response.json()).toEqual({ error: 'internal_error' })
+      } finally {
+        await app.close()
+      }
+    }
+    expect(isDatabaseUnavailable(new Error('duplicate key value violates unique constraint'))).toBe(false)
+    expect(isDatabaseUnavailable(Object.assign(new Error('syntax error'), { code: '42601' }))).toBe(false)
   })
 })

@@ -251,6 +251,31 @@ for (const database of forEachDatabase()) {
       expect(next.body.hasMore).toBe(false)
     })
 
+    it('sends stored values exactly as pushed, whatever characters they hold', async () => {
+      const lone = await createLoneTeam(db)
+      const coach = await TestDevice.signIn(server, lone.coach)
+      const other = await TestDevice.signIn(server, lone.coach)
+      const menteeId = randomUUID()
+      const noteId = randomUUID()
+      const awkward = 'Zitat "a" \\ b / c\nZeile 2\t\u2028\u2029 ğüß 😀 </script> \u0001'
+      await coach.push(
+        coach.upsert('mentees', menteeId, mentee('Émile "Ö"', { phone: '+49 (0) 5261 / 1', familyName: awkward.slice(0, 60) })),
+        coach.upsert('notes', noteId, note(menteeId, awkward)),
+      )
+      const answer = await other.pull()
+      expect(answer.headers.get('content-type')).toMatch(/^application\/json/)
+      const byId = new Map(answer.body.changes.map((change) => [change.id, change]))
+      expect(byId.get(menteeId)).toEqual({
+        table: 'mentees',
+        id: menteeId,
+        op: 'upsert',
+        fields: mentee('Émile "Ö"', { phone: '+49 (0) 5261 / 1', familyName: awkward.slice(0, 60) }),
+        hlc: expect.any(Object),
+      })
+      expect(byId.get(noteId)).toMatchObject({ table: 'notes', op: 'upsert', fields: note(menteeId, awkward) })
+      expect(Object.keys(byId.get(noteId)!)).toEqual(['table', 'id', 'op', 'fields', 'hlc'])
+    })
+
     it('pages without gaps or duplicates, also inside an access event', async () => {
       const lone = await createLoneTeam(db)
       const coach = await TestDevice.signIn(server, lone.coach)

@@ -162,6 +162,119 @@ describe('pull', () => {
   })
 })
 
+describe('pull, asking for the next page while one is applied', () => {
+  const upsert = (id: string, fields: Record<string, unknown>): Change => ({ table: 'mentees', id, op: 'upsert', fields, hlc: {} })
+  const ids = ['1b8c7d5e-9f3a-4c2b-8e1d-6a7f5b4c3d21', '2b8c7d5e-9f3a-4c2b-8e1d-6a7f5b4c3d22', '3b8c7d5e-9f3a-4c2b-8e1d-6a7f5b4c3d23'] as const
+
+  /** Serves pages by cursor; `before(cursor)` runs when a pull is asked for, before it answers. */
+  class PagedClient {
+    readonly pullCursors: (string | undefined)[] = []
+    /** The stored cursor at the moment each pull was asked for. */
+    readonly storedCursorAtPull: (string | undefined)[] = []
+    constructor(
+      private readonly pages: Map<string, PullResponse | Error>,
+      private readonly before: (cursor: string | undefined) => Promise<void> = async () => undefined,
+    ) {}
+    push(): Promise<PushResponse> {
+      return Promise.resolve({ ackSeq: 0, results: [], serverTime })
+    }
+    async pull(cursor: string | undefined): Promise<PullResponse> {
+      this.pullCursors.push(cursor)
+      this.storedCursorAtPull.push(await readCursor())
+      await this.before(cursor)
+      const page = this.pages.get(cursor ?? '')
+      if (!page) throw new Error(`no page after ${cursor}`)
+      if (page instanceof Error) throw page
+      return page
+    }
+  }
+
+  it('asks for page n+1 before page n is stored, and applies the pages in order with their cursors', async () => {
+    const client = new PagedClient(
+      new Map([
+        ['', { changes: [upsert(ids[0], { givenName: 'Eins', phone: 'erste Seite' })], cursor: 'c1', hasMore: true, serverTime }],
+        ['c1', { changes: [upsert(ids[0], { phone: 'zweite Seite' }), upsert(ids[1], { givenName: 'Zwei' })], cursor: 'c2', hasMore: true, serverTime }],
+        ['c2', { changes: [upsert(ids[2], { givenName: 'Drei' })], cursor: 'c3', hasMore: false, serverTime }],
+      ]),
+    )
+    const report = await syncOnce(asClient(client as unknown as ScriptedClient), 'device-1')
+    expect(client.pullCursors).toEqual([undefined, 'c1', 'c2'])
+    // Each next page was asked for before the page before it was stored: the two overlapped.
+    expect(client.storedCursorAtPull).toEqual([undefined, undefined, 'c1'])
+    expect(report.pulled).toBe(4)
+    expect((await getMentee(ids[0]))?.phone).toBe('zweite Seite')
+    expect(await getMentee(ids[2])).toMatchObject({ givenName: 'Drei' })
+    expect(await readCursor()).toBe('c3')
+  })
+
+  it('stops at a page that fails, keeps the pages before it, and applies none after it', async () => {
+    const client = new PagedClient(
+      new Map<string, PullResponse | Error>([
+        ['', { changes: [upsert(ids[0], { givenName: 'Eins' })], cursor: 'c1', hasMore: true, serverTime }],
+        ['c1', new NetworkError()],
+        ['c2', { changes: [upsert(ids[2], { givenName: 'Drei' })], cursor: 'c3', hasMore: false, serverTime }],
+      ]),
+    )
+    await expect(syncOnce(asClient(client as unknown as ScriptedClient), 'device-1')).rejects.toBeInstanceOf(NetworkError)
+    expect(client.pullCursors).toEqual([undefined, 'c1'])
+    expect(await getMentee(ids[0])).toBeDefined()
+    expect(await getMentee(ids[2])).toBeUndefined()
+    expect(await readCursor()).toBe('c1')
+  })
+
+  it('stores neither a page that cannot be applied nor the one asked for meanwhile, and leaves no unhandled failure', async () => {
+    const broken = { table: 'noSuchTable', id: ids[0], op: 'upsert', fields: {}, hlc: {} } as unknown as Change
+    const client = new PagedClient(
+      new Map<string, PullResponse | Error>([
+        ['', { changes: [upsert(ids[0], { givenName: 'Eins' })], cursor: 'c1', hasMore: true, serverTime }],
+        ['c1', { changes: [upsert(ids[1], { givenName: 'Zwei' }), broken], cursor: 'c2', hasMore: true, serverTime }],
+        ['c2', new NetworkError()],
+      ]),
+    )
+    await expect(syncOnce(asClient(client as unknown as ScriptedClient), 'device-1')).rejects.not.toBeInstanceOf(NetworkError)
+    expect(client.pullCursors).toEqual([undefined, 'c1', 'c2'])
+    expect(await getMentee(ids[1])).toBeUndefined()
+    expect(await readCursor()).toBe('c1')
+  })
+
+  it('keeps a field written locally while the next page was on its way', async () => {
+    const mentee = await createMentee(fictionalMentee())
+    await db.outbox.clear() // the creation was pushed earlier
+    const client = new PagedClient(
+      new Map([
+        ['', { changes: [upsert(otherId, { givenName: 'Andere' })], cursor: 'c1', hasMore: true, serverTime }],
+        ['c1', { changes: [upsert(mentee.id, { phone: 'vom Server', germanLevel: 'C1' })], cursor: 'c2', hasMore: false, serverTime }],
+      ]),
+      async (cursor) => {
+        // The user edits the phone number while the page that also changes it is on its way.
+        if (cursor === 'c1') await updateMentee(mentee.id, fictionalMentee({ phone: '+49 2222' }))
+      },
+    )
+    await syncOnce(asClient(client as unknown as ScriptedClient), 'device-1')
+    const local = await getMentee(mentee.id)
+    expect(local?.phone).toBe('+49 2222')
+    expect(local?.germanLevel).toBe('C1')
+    expect((await outboxSummary()).count).toBe(1)
+  })
+
+  it('pulls from the start when a later page answers reset_required', async () => {
+    await db.settings.put({ key: 'syncCursor', value: 'old' })
+    const client = new PagedClient(
+      new Map<string, PullResponse | Error>([
+        ['old', { changes: [upsert(ids[0], { givenName: 'Eins' })], cursor: 'old-1', hasMore: true, serverTime }],
+        ['old-1', new EndpointError(409, 'reset_required', undefined)],
+        ['', { changes: [upsert(ids[1], { givenName: 'Zwei' })], cursor: 'fresh', hasMore: false, serverTime }],
+      ]),
+    )
+    await syncOnce(asClient(client as unknown as ScriptedClient), 'device-1')
+    expect(client.pullCursors).toEqual(['old', 'old-1', undefined])
+    // The pull from the start drops what it did not send.
+    expect(await getMentee(ids[0])).toBeUndefined()
+    expect(await getMentee(ids[1])).toBeDefined()
+    expect(await readCursor()).toBe('fresh')
+  })
+})
+
 // Found by the sync simulation: the pull from the start after reset_required was cut off after its
 // first page (a crash); the next sync carried on from that page's cursor as an ordinary pull and
 // never dropped the records the endpoint had deleted and purged meanwhile.
