@@ -6,8 +6,9 @@
  */
 import type { Browser, BrowserContext } from 'playwright-core'
 import type { Appointment, Mentee, Note } from '../src/shared/records'
-import { jsHeapUsed, waitForTodayReady, withTimeout } from './lib/browser'
-import { storeBenchSession } from './lib/sync-page'
+import { jsHeapUsed, unlockApp, waitForTodayReady, withTimeout } from './lib/browser'
+import { callSyncPage, openSyncPage, storeBenchSession } from './lib/sync-page'
+import { BENCH_PASSPHRASE } from './shared/sync-api'
 
 export interface ColdStartRun {
   ms: number
@@ -49,6 +50,7 @@ export interface ColdStartOptions {
 async function installApp(context: BrowserContext, appUrl: string): Promise<void> {
   const page = await context.newPage()
   await page.goto(appUrl)
+  await unlockApp(page, BENCH_PASSPHRASE)
   await waitForTodayReady(page)
   // `ready` can resolve while the worker is still activating: wait for the state itself.
   await withTimeout(
@@ -69,6 +71,7 @@ async function installApp(context: BrowserContext, appUrl: string): Promise<void
   // src/sw.ts does not claim clients, so the first page stays uncontrolled: reload it.
   if (!(await page.evaluate(() => navigator.serviceWorker.controller !== null))) {
     await page.reload()
+    await unlockApp(page, BENCH_PASSPHRASE)
     await waitForTodayReady(page)
   }
   await page.waitForFunction(() => navigator.serviceWorker.controller?.state === 'activated', null, {
@@ -77,41 +80,15 @@ async function installApp(context: BrowserContext, appUrl: string): Promise<void
   await page.close()
 }
 
+/** Stores the records through the app's own data layer (sealed, as the app stores them). */
 async function seed(
   context: BrowserContext,
   appUrl: string,
   data: { mentees: readonly Mentee[]; notes: readonly Note[]; appointments: readonly Appointment[] },
 ): Promise<number> {
-  const page = await context.newPage()
+  const page = await openSyncPage(context, appUrl)
   try {
-    await page.goto(appUrl)
-    await waitForTodayReady(page) // the app has opened (and so created) its database
-    return await withTimeout(
-      page.evaluate(async (records) => {
-        const db = await new Promise<IDBDatabase>((resolve, reject) => {
-          const request = indexedDB.open('lotse')
-          request.onsuccess = () => resolve(request.result)
-          request.onerror = () => reject(request.error ?? new Error('open failed'))
-        })
-        await new Promise<void>((resolve, reject) => {
-          const tx = db.transaction(['mentees', 'notes', 'appointments'], 'readwrite')
-          for (const m of records.mentees) tx.objectStore('mentees').put(m)
-          for (const n of records.notes) tx.objectStore('notes').put(n)
-          for (const a of records.appointments) tx.objectStore('appointments').put(a)
-          tx.oncomplete = () => resolve()
-          tx.onerror = () => reject(tx.error ?? new Error('seeding failed'))
-        })
-        const count = await new Promise<number>((resolve, reject) => {
-          const request = db.transaction('mentees').objectStore('mentees').count()
-          request.onsuccess = () => resolve(request.result)
-          request.onerror = () => reject(request.error ?? new Error('count failed'))
-        })
-        db.close()
-        return count
-      }, data),
-      60_000,
-      'seeding the app database',
-    )
+    return await withTimeout(callSyncPage(page, 'seedRecords', data), 120_000, 'seeding the app database')
   } finally {
     await page.close()
   }
@@ -145,6 +122,8 @@ async function coldRun(
     await cdp.send('Performance.enable')
     if (cpuRate !== 1) await cdp.send('Emulation.setCPUThrottlingRate', { rate: cpuRate })
     await page.goto(appUrl, { waitUntil: 'commit' })
+    // Typing the passphrase is instant here; the time includes the key derivation.
+    await unlockApp(page, BENCH_PASSPHRASE)
     const ms = await waitForTodayReady(page)
     const heapBytes = await jsHeapUsed(cdp)
     const todayItems = await page.locator('[data-testid="today"] li').count()

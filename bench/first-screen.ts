@@ -8,8 +8,9 @@ import { readFile } from 'node:fs/promises'
 import path from 'node:path'
 import { gzipSync } from 'node:zlib'
 import type { Browser } from 'playwright-core'
-import { waitForTodayReady } from './lib/browser'
+import { unlockApp, waitForTodayReady } from './lib/browser'
 import { storeBenchSession } from './lib/sync-page'
+import { BENCH_PASSPHRASE } from './shared/sync-api'
 
 export interface FirstScreenFile {
   path: string
@@ -29,10 +30,11 @@ export interface FirstScreenResult {
 export async function measureFirstScreen(browser: Browser, appUrl: string, distDir: string): Promise<FirstScreenResult> {
   const context = await browser.newContext({ locale: 'de-DE' })
   try {
-    // A returning coach: signed in once, so the app opens on Today (not on the sign-in screen).
+    // A returning coach: signed in once, so the app asks for the device passphrase, then opens Today.
     await storeBenchSession(context, appUrl)
     const page = await context.newPage()
     await page.goto(appUrl)
+    await unlockApp(page, BENCH_PASSPHRASE)
     const readyMs = await waitForTodayReady(page)
     // Let requests that started before the mark finish, so they show up in Resource Timing.
     await page.waitForLoadState('load')

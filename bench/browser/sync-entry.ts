@@ -5,14 +5,16 @@
  * copy of dist/ the endpoint serves, under /__bench/, so its fetches go to the same origin.
  */
 import { Dexie } from 'dexie'
-import { deleteLocalDatabase, getDatabase, openDatabase } from '@/db/db'
+import { defineSchema, deleteLocalDatabase, getDatabase, type LotseDatabase } from '@/db/db'
+import { createKeyring, hasKeyring, isUnlocked, unlock } from '@/db/keyring'
 import { readSession, saveSession, type StoredSession } from '@/db/sync-store'
 import type { PullResponse, PushRequest, PushResponse } from '@/shared/protocol'
 import type { Mentee } from '@/shared/records'
 import { SyncClient } from '@/sync/client'
 import { PULL_PAGE_SIZE, syncOnce, type PullObserver } from '@/sync/engine'
 import { generateMentees, generateNotes } from '../shared/data'
-import type { BaselineRun, LotseSyncBenchApi, SignInResult, SyncRun } from '../shared/sync-api'
+import { BENCH_PASSPHRASE, type BaselineRun, type LotseSyncBenchApi, type SignInResult, type SyncRun } from '../shared/sync-api'
+import type { Appointment, Note } from '@/shared/records'
 
 const BASELINE_DATABASE = 'lotse-bench-baseline'
 
@@ -71,18 +73,40 @@ class TimedSyncClient extends SyncClient implements PullObserver {
   }
 }
 
+/** The app's data is sealed: this page holds the key as the app does after unlock. */
+async function ensureUnlocked(): Promise<void> {
+  if (!(await hasKeyring())) await createKeyring(BENCH_PASSPHRASE)
+  else if (!isUnlocked() && !(await unlock(BENCH_PASSPHRASE)).ok) throw new Error('the bench passphrase did not unlock')
+}
+
 async function reset(): Promise<void> {
   await deleteLocalDatabase()
   await Dexie.delete(BASELINE_DATABASE)
+  await ensureUnlocked()
+}
+
+async function seedRecords(records: { mentees: readonly Mentee[]; notes: readonly Note[]; appointments: readonly Appointment[] }): Promise<number> {
+  await ensureUnlocked()
+  const db = getDatabase()
+  await db.transaction('rw', [db.mentees, db.notes, db.appointments], async () => {
+    await db.mentees.bulkPut([...records.mentees])
+    await db.notes.bulkPut([...records.notes])
+    await db.appointments.bulkPut([...records.appointments])
+  })
+  const count = await db.mentees.count()
+  db.close()
+  return count
 }
 
 async function storeSession(session: StoredSession): Promise<void> {
+  await ensureUnlocked()
   await saveSession(session)
   // Let the app (another page) have the database to itself.
   getDatabase().close()
 }
 
 async function signIn(username: string, password: string): Promise<SignInResult> {
+  await ensureUnlocked()
   const t0 = performance.now()
   const response = await new SyncClient().signIn({ username, password, deviceName: 'Lotse benchmark' })
   await saveSession({ token: response.token, deviceId: response.deviceId, user: response.user })
@@ -90,6 +114,7 @@ async function signIn(username: string, password: string): Promise<SignInResult>
 }
 
 async function sync(deadlineMs?: number): Promise<SyncRun> {
+  await ensureUnlocked()
   const session = await readSession()
   if (!session) throw new Error('sign in first')
   // Room for one entry per pull (the default buffer holds 250), and none left from earlier syncs.
@@ -138,6 +163,7 @@ async function sync(deadlineMs?: number): Promise<SyncRun> {
 }
 
 async function setCursor(cursor: string): Promise<void> {
+  await ensureUnlocked()
   await getDatabase().settings.put({ key: CURSOR_KEY, value: cursor })
 }
 
@@ -146,7 +172,9 @@ async function baseline(menteeCount: number, notesPerMentee: number, today: stri
   const mentees = generateMentees({ count: menteeCount, today })
   const notes = generateNotes(mentees, notesPerMentee, today)
   await Dexie.delete(BASELINE_DATABASE)
-  const db = openDatabase(BASELINE_DATABASE)
+  // The app's schema, raw: no encryption at rest (what a plain Dexie bulkPut costs).
+  const db = new Dexie(BASELINE_DATABASE) as LotseDatabase
+  defineSchema(db)
   await db.open()
   const t0 = performance.now()
   await db.mentees.bulkPut(mentees)
@@ -159,10 +187,11 @@ async function baseline(menteeCount: number, notesPerMentee: number, today: stri
 }
 
 async function menteeField(id: string, field: string): Promise<unknown> {
+  await ensureUnlocked()
   const mentee = await getDatabase().mentees.get(id)
   return mentee ? (mentee as unknown as Record<string, unknown>)[field as keyof Mentee] : undefined
 }
 
-const api: LotseSyncBenchApi = { reset, storeSession, signIn, sync, setCursor, baseline, menteeField }
+const api: LotseSyncBenchApi = { reset, storeSession, signIn, sync, seedRecords, setCursor, baseline, menteeField }
 window.lotseSyncBench = api
 document.body.dataset.ready = 'true'

@@ -55,3 +55,14 @@ export async function jsHeapUsed(cdp: CDPSession): Promise<number> {
   if (!heap) throw new Error('CDP Performance.getMetrics has no JSHeapUsedSize')
   return heap.value
 }
+
+/**
+ * A returning user's start: the app asks for the device passphrase first (the data key is kept
+ * in memory only), then opens on Today. Resolves when the passphrase has been sent.
+ */
+export async function unlockApp(page: Page, passphrase: string, timeoutMs = 60_000): Promise<void> {
+  const field = page.getByTestId('unlock-passphrase')
+  await field.waitFor({ timeout: timeoutMs })
+  await field.fill(passphrase)
+  await page.getByTestId('unlock-submit').click()
+}

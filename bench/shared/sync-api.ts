@@ -3,6 +3,10 @@
  * /__bench/) exposes on `window`, and what bench/sync.ts calls through Playwright. Types only.
  */
 import type { User } from '../../src/shared/protocol'
+import type { Appointment, Mentee, Note } from '../../src/shared/records'
+
+/** The device passphrase of the benchmark's (made-up) coach: the app asks for it on every start. */
+export const BENCH_PASSPHRASE = 'bench passphrase, made up'
 
 /** The shape of `StoredSession` in src/db/sync-store.ts (restated: that module needs the app's `@` alias). */
 export interface BenchSession {
@@ -73,6 +77,8 @@ export interface LotseSyncBenchApi {
    * after the start is not made (the client throws instead): the pages applied so far stay.
    */
   sync(deadlineMs?: number): Promise<SyncRun>
+  /** Stores records as the app does (sealed with the device's key), for the cold start. */
+  seedRecords(records: { mentees: readonly Mentee[]; notes: readonly Note[]; appointments: readonly Appointment[] }): Promise<number>
   /** Stores a pull cursor as the engine does after a page, for a device that is caught up. */
   setCursor(cursor: string): Promise<void>
   baseline(menteeCount: number, notesPerMentee: number, today: string): Promise<BaselineRun>
