@@ -26,7 +26,10 @@ export type SyncProblem = 'offline' | 'signedOut' | 'revoked' | 'upgrade' | 'una
 export type DataProtectionProblem = 'offline' | 'signedOut' | 'forbidden' | 'notFound' | 'unavailable'
 export type DataProtectionResult<T> = { ok: true; value: T } | { ok: false; problem: DataProtectionProblem }
 
-export type SignInProblem = 'invalidCredentials' | 'tooManyAttempts' | 'offline' | 'unavailable'
+export type SignInProblem = 'invalidCredentials' | 'tooManyAttempts' | 'tryAgainShortly' | 'offline' | 'unavailable'
+
+/** Retry-After up to this is a busy endpoint, longer is the limit on failed attempts. */
+const SHORT_WAIT_SECONDS = 60
 
 /**
  * The session with the municipal endpoint and the state of sync: what waits to be sent, when sync
@@ -149,7 +152,9 @@ export const useSyncStore = defineStore('sync', () => {
     } catch (error) {
       if (error instanceof EndpointError) {
         if (error.status === 401) return 'invalidCredentials'
-        if (error.status === 429) return 'tooManyAttempts'
+        // A short wait is the endpoint's sign-in line being full (or a limit about to end): not
+        // the user's fault, and not worth telling them about failed attempts.
+        if (error.status === 429) return (error.retryAfterSeconds ?? Infinity) <= SHORT_WAIT_SECONDS ? 'tryAgainShortly' : 'tooManyAttempts'
         return 'unavailable'
       }
       return 'offline'

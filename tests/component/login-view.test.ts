@@ -144,6 +144,18 @@ describe('LoginView', () => {
     expect(await readSession()).toBeUndefined()
   })
 
+  it('asks to try again shortly, not about failed attempts, when the endpoint is only busy (short Retry-After)', async () => {
+    stubEndpoint({ 'POST /api/v1/session': () => jsonResponse(429, { error: 'too_many_requests' }, { 'retry-after': '3' }) })
+    const wrapper = await mountLogin()
+
+    await signInWith(wrapper, 'testperson')
+
+    await eventually(() =>
+      expect(wrapper.get('[role="alert"]').text()).toBe('Der Server ist gerade sehr beschäftigt. Bitte warten Sie einen Moment und versuchen Sie es dann erneut.'),
+    )
+    expect(await readSession()).toBeUndefined()
+  })
+
   it('shows the offline text when fetch rejects', async () => {
     const fetchMock = stubOffline()
     const wrapper = await mountLogin()
