@@ -4,7 +4,7 @@
  * then open new pages in the same context, each from a stopped service worker and a fresh JS heap,
  * and time navigation start → TodayView's `lotse:today-ready` mark.
  */
-import type { Browser, BrowserContext } from 'playwright-core'
+import type { Browser, BrowserContext, Page } from 'playwright-core'
 import type { Appointment, Mentee, Note } from '../src/shared/records'
 import { jsHeapUsed, unlockApp, waitForTodayReady, withTimeout } from './lib/browser'
 import { callSyncPage, openSyncPage, storeBenchSession } from './lib/sync-page'
@@ -80,17 +80,18 @@ async function installApp(context: BrowserContext, appUrl: string): Promise<void
   await page.close()
 }
 
-/** Stores the records through the app's own data layer (sealed, as the app stores them). */
+/**
+ * Stores the records through the app's own data layer (sealed, as the app stores them), from the
+ * bench page opened while the server still ran: seeding needs IndexedDB only, not the network.
+ */
 async function seed(
-  context: BrowserContext,
-  appUrl: string,
+  seeder: Page,
   data: { mentees: readonly Mentee[]; notes: readonly Note[]; appointments: readonly Appointment[] },
 ): Promise<number> {
-  const page = await openSyncPage(context, appUrl)
   try {
-    return await withTimeout(callSyncPage(page, 'seedRecords', data), 120_000, 'seeding the app database')
+    return await withTimeout(callSyncPage(seeder, 'seedRecords', data), 120_000, 'seeding the app database')
   } finally {
-    await page.close()
+    await seeder.close()
   }
 }
 
@@ -141,6 +142,7 @@ export async function measureOfflineColdStart(browser: Browser, options: ColdSta
     // Signed in once before (the app opens on Today only with a session), then installed.
     await storeBenchSession(context, appUrl)
     await installApp(context, appUrl)
+    const seeder = await openSyncPage(context, appUrl)
     await context.setOffline(true)
     await options.stopServer()
     log('service worker active and controlling; offline, app server stopped')
@@ -162,7 +164,7 @@ export async function measureOfflineColdStart(browser: Browser, options: ColdSta
 
     const empty1x = await series(1, 'cold start, empty database, 1x CPU')
     const empty4x = await series(4, 'cold start, empty database, 4x CPU')
-    const seededMentees = await seed(context, appUrl, {
+    const seededMentees = await seed(seeder, {
       mentees: options.mentees,
       notes: options.notes,
       appointments: options.appointments,
