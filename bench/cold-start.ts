@@ -141,8 +141,10 @@ export async function measureOfflineColdStart(browser: Browser, options: ColdSta
   try {
     // Signed in once before (the app opens on Today only with a session), then installed.
     await storeBenchSession(context, appUrl)
-    await installApp(context, appUrl)
+    // Opened before the service worker is there: once it is, its navigation fallback would
+    // answer this page's address with the app.
     const seeder = await openSyncPage(context, appUrl)
+    await installApp(context, appUrl)
     await context.setOffline(true)
     await options.stopServer()
     log('service worker active and controlling; offline, app server stopped')
