@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check'
 import { AccountError, assign, share, unassign, unshare } from '../../../server/accounts/accounts'
+import { eraseMentee } from '../../../server/privacy/erasure'
 import { purgeTombstones, TOMBSTONE_RETENTION_MS } from '../../../server/sync/purge'
 import { EndpointError, NetworkError } from '@/sync/client'
 import { SimDevice, type SyncOutcome } from './devices'
@@ -236,7 +237,52 @@ export class Simulation {
         await purgeTombstones(server.db, { olderThan: new Date(server.now - TOMBSTONE_RETENTION_MS) })
         return
       }
+      case 'erase':
+        await this.erase(step, devices, ledger)
+        return
     }
+  }
+
+  /**
+   * A coach of the mentee's team erases it on the server while `away` is offline; `away` may go
+   * on editing it offline and hears of the erasure only at its next pull (its pushes of the erased
+   * records are refused).
+   */
+  private async erase(step: Extract<Step, { kind: 'erase' }>, devices: SimDevice[], ledger: Ledger): Promise<void> {
+    const server = this.server
+    const away = devices[step.device % devices.length]!
+    away.offline = true
+    // The mentee the offline device holds, so that it has something to go on editing; else any.
+    let candidates = await away.liveIds('mentees')
+    if (candidates.length === 0) {
+      const { rows } = await server.db.query<{ id: string }>(`SELECT id::text AS id FROM records WHERE tbl = 'mentees' ORDER BY id`)
+      candidates = rows.map((row) => row.id)
+    }
+    if (candidates.length === 0) return
+    const menteeId = candidates[step.mentee % candidates.length]!
+    const { rows: found } = await server.db.query<{ team_id: string | null }>(
+      `SELECT team_id::text AS team_id FROM records WHERE tbl = 'mentees' AND id = $1`,
+      [menteeId],
+    )
+    // Not on the server (yet): the device created it offline; nobody can erase it.
+    if (found.length === 0) return
+    const coach = (['coach1', 'coach2', 'coachB'] as const).map((p) => server.users[p]).find((user) => user.teamId === found[0]!.team_id)
+    if (!coach) throw new Error(`no coach of team ${found[0]!.team_id} to erase mentee ${menteeId}`)
+    const outcome = await eraseMentee(server.db, { actor: coach, deviceId: null, menteeId, now: server.now, reason: 'request' })
+    if (!outcome.ok) {
+      ledger.violation('run', `erasure of mentee ${menteeId} by ${coach.username} answered ${outcome.error}`)
+      return
+    }
+    await ledger.noteErasure(menteeId)
+    this.stats.faults.erasureWhileOffline += 1
+    if (!step.thenEdit) return
+    const index = (await away.liveIds('mentees')).indexOf(menteeId)
+    if (index < 0) return
+    server.now += 1000
+    const edited = await this.edit(away, { op: 'updateMentee', target: index, field: 'phone', value: step.mentee + 1 })
+    server.now += 1000
+    const created = await this.edit(away, { op: 'createNote', mentee: index, text: step.mentee })
+    if (edited || created) this.stats.faults.editErasedOffline += 1
   }
 
   /** One local edit, counted by what it did to the shared records. */
