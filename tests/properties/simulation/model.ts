@@ -89,6 +89,7 @@ export const FAULT_KINDS = {
   deleteShared: 'delete of a shared record',
   restore: 'restore of a value that lost a conflict',
   erasureWhileOffline: 'erasure (Art. 17) of a mentee while a device is offline',
+  erasureOfConflicts: '  ... of a mentee with conflict-log entries',
   editErasedOffline: '  ... then that device edits the erased records offline',
 } as const satisfies Record<NetworkFaultKind, string> & Record<string, string>
 
@@ -169,10 +170,12 @@ export type Step = { dt: number } & (
   /**
    * Erasure (GDPR Art. 17) on the server, by a coach of the mentee's team (through
    * `eraseMentee`, as the endpoint runs it), while `device` is offline: the mentee is the
-   * `mentee`-th one that device holds (else the server's). `thenEdit`: the offline device goes on
-   * editing the erased mentee (a field, a new note) before it ever hears of the erasure.
+   * `mentee`-th one that device holds (else the server's). `conflictFirst`: before it goes
+   * offline, it and another device race on the mentee's phone and sync (a conflict-log entry the
+   * erasure must delete). `thenEdit`: the offline device goes on editing the erased mentee (a
+   * field, a new note) before it ever hears of the erasure.
    */
-  | { kind: 'erase'; device: number; mentee: number; thenEdit: boolean }
+  | { kind: 'erase'; device: number; mentee: number; conflictFirst: boolean; thenEdit: boolean }
 )
 
 export interface Schedule {
@@ -310,7 +313,14 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 150, arbitrary: commonStepArb },
   {
     weight: 1,
-    arbitrary: fc.record({ kind: fc.constant('erase' as const), device, mentee: pick, thenEdit: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }), dt: dtArb }),
+    arbitrary: fc.record({
+      kind: fc.constant('erase' as const),
+      device,
+      mentee: pick,
+      conflictFirst: fc.boolean(),
+      thenEdit: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
+      dt: dtArb,
+    }),
   },
 )
 
@@ -381,7 +391,7 @@ export function describeStep(step: Step, roster: readonly Persona[]): string {
       return `${at} ${who(step.device)} offline beyond the tombstone horizon (+180d +${step.extraDays}d)${deleter}; purge`
     }
     case 'erase':
-      return `${at} ${who(step.device)} goes offline; a coach erases its mentee#${step.mentee} on the server${step.thenEdit ? `; ${who(step.device)} edits it offline (a field, a new note)` : ''}`
+      return `${at} ${step.conflictFirst ? `${who(step.device)} and another device race on mentee#${step.mentee}'s phone and sync; ` : ''}${who(step.device)} goes offline; a coach erases its mentee#${step.mentee} on the server${step.thenEdit ? `; ${who(step.device)} edits it offline (a field, a new note)` : ''}`
   }
 }
 
