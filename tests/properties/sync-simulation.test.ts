@@ -2,8 +2,8 @@
  * Jepsen-style sync simulation (see tests/properties/simulation/): simulated devices running the
  * app's real repositories and sync engine on fake-indexeddb, against the real endpoint on PGlite,
  * through a network that loses, duplicates, delays, reorders and cuts requests, with crashes,
- * skewed clocks, purges past the tombstone horizon and assignment changes while devices are
- * offline. After each schedule the devices sync until quiet and properties (a)–(e) must hold.
+ * skewed clocks, purges past the tombstone horizon, and assignment changes and erasures (Art. 17)
+ * while devices are offline. After each schedule the devices sync until quiet and properties (a)–(e) must hold.
  *
  *   npm test                        300 schedules, fixed seed (a quick run that CI can afford;
  *                                   alone: npm run test:properties)

@@ -120,6 +120,15 @@ export class SimDevice implements NetworkPeer {
     return live.length === 0 ? undefined : live[index % live.length]
   }
 
+  /** The ids of the live local records of a table, in the order `pick` indexes them. */
+  async liveIds(table: SyncedTable): Promise<string[]> {
+    const rows = (await this.db.table(table).toArray()) as { id: string; deletedAt?: number }[]
+    return rows
+      .filter((row) => !row.deletedAt)
+      .map((row) => row.id)
+      .sort((a, b) => (a < b ? -1 : 1))
+  }
+
   /** One local edit through the repositories; false when there was nothing to edit. */
   async edit(edit: Edit): Promise<boolean> {
     this.activate()

@@ -88,19 +88,18 @@ export const FAULT_KINDS = {
   concurrentEdit: '  ... of the same field on two devices before either syncs',
   deleteShared: 'delete of a shared record',
   restore: 'restore of a value that lost a conflict',
+  erasureWhileOffline: 'erasure (Art. 17) of a mentee while a device is offline',
+  erasureOfConflicts: '  ... of a mentee with conflict-log entries',
+  editErasedOffline: '  ... then that device edits the erased records offline',
 } as const satisfies Record<NetworkFaultKind, string> & Record<string, string>
 
 export type FaultKind = keyof typeof FAULT_KINDS
 
 /**
- * Faults the issue asks for that the endpoint cannot take yet. Erasure (GDPR Art. 17) is being
- * built on another branch; once it lands, add a step that erases a record while some devices are
- * offline, move this entry into FAULT_KINDS and count it there: the properties already treat an
- * erased record like a deleted one ((c): gone everywhere but as a tombstone).
+ * Faults the issue asks for that the endpoint cannot take yet (none left: erasure landed and is
+ * the `erase` step). The report lists any entry here as "not yet".
  */
-export const PENDING_FAULT_KINDS = {
-  erasureWhileOffline: 'erasure while devices are offline (the endpoint has no erasure yet)',
-} as const
+export const PENDING_FAULT_KINDS: Record<string, string> = {}
 
 // ---------------------------------------------------------------------------------------------
 // Local edits, all through the app's repositories (so outbox entries and stamps are the real ones).
@@ -168,6 +167,15 @@ export type Step = { dt: number } & (
    * jumps past the tombstone horizon and the purge runs.
    */
   | { kind: 'horizon'; device: number; deleteBy: number; deletes: 'notes' | 'mentees'; target: number; extraDays: number }
+  /**
+   * Erasure (GDPR Art. 17) on the server, by a coach of the mentee's team (through
+   * `eraseMentee`, as the endpoint runs it), while `device` is offline: the mentee is the
+   * `mentee`-th one that device holds (else the server's). `conflictFirst`: before it goes
+   * offline, it and another device race on the mentee's phone and sync (a conflict-log entry the
+   * erasure must delete). `thenEdit`: the offline device goes on editing the erased mentee (a
+   * field, a new note) before it ever hears of the erasure.
+   */
+  | { kind: 'erase'; device: number; mentee: number; conflictFirst: boolean; thenEdit: boolean }
 )
 
 export interface Schedule {
@@ -261,7 +269,7 @@ const raceEditArb: fc.Arbitrary<RaceEdit> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ op: fc.constant('updateNote' as const), target: pick, field: fc.constant('text' as const), value: poolIndex }) },
 )
 
-const stepArb: fc.Arbitrary<Step> = fc.oneof(
+const commonStepArb: fc.Arbitrary<Step> = fc.oneof(
   { weight: 12, arbitrary: fc.record({ kind: fc.constant('edit' as const), device, edit: editArb, crashAfter: rarely, dt: dtArb }) },
   {
     weight: 8,
@@ -292,6 +300,25 @@ const stepArb: fc.Arbitrary<Step> = fc.oneof(
       deletes: fc.constantFrom('notes' as const, 'mentees' as const),
       target: pick,
       extraDays: fc.integer({ min: 1, max: 40 }),
+      dt: dtArb,
+    }),
+  },
+)
+
+/**
+ * Erasure is rare (an erasure takes a mentee, often the only one, out of the rest of the
+ * schedule): about one step in 150, a few dozen per 300 schedules.
+ */
+const stepArb: fc.Arbitrary<Step> = fc.oneof(
+  { weight: 150, arbitrary: commonStepArb },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      kind: fc.constant('erase' as const),
+      device,
+      mentee: pick,
+      conflictFirst: fc.boolean(),
+      thenEdit: fc.oneof({ weight: 3, arbitrary: fc.constant(true) }, { weight: 1, arbitrary: fc.constant(false) }),
       dt: dtArb,
     }),
   },
@@ -363,6 +390,8 @@ export function describeStep(step: Step, roster: readonly Persona[]): string {
       const deleter = step.deleteBy % roster.length !== step.device % roster.length ? `; meanwhile ${who(step.deleteBy)} deletes ${step.deletes}#${step.target} and syncs` : ''
       return `${at} ${who(step.device)} offline beyond the tombstone horizon (+180d +${step.extraDays}d)${deleter}; purge`
     }
+    case 'erase':
+      return `${at} ${step.conflictFirst ? `${who(step.device)} and another device race on mentee#${step.mentee}'s phone and sync; ` : ''}${who(step.device)} goes offline; a coach erases its mentee#${step.mentee} on the server${step.thenEdit ? `; ${who(step.device)} edits it offline (a field, a new note)` : ''}`
   }
 }
 

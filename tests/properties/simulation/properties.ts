@@ -4,9 +4,12 @@
  *   (a) once quiet, every device holds exactly the server's view for its user, field by field;
  *   (b) every write the server acknowledged is the current value, or is in the conflict log, or was
  *       overwritten by a write made after it reached the server (SYNC.md: "before this write could
- *       have been seen", with the documented 5-minute tolerance for clocks), or its record is deleted;
+ *       have been seen", with the documented 5-minute tolerance for clocks), or its record is deleted
+ *       (erased records included: erasure deliberately removes their values and conflict entries);
  *   (c) a deleted record exists nowhere but as a tombstone: not live on the server again, not live on
- *       a device, no conflict-log entries left;
+ *       a device, no conflict-log entries left; an erased mentee's records (Art. 17) moreover keep
+ *       no content on the server (fields, stamps, writers empty, or purged), none of its records
+ *       has a conflict-log entry, and no record of it was created after the erasure;
  *   (d) no device holds a record or a field outside its user's scope, and the conflict log a user
  *       reads holds nothing outside it either;
  *   (e) replaying any push, any number of times, changes nothing.
@@ -112,6 +115,9 @@ export class Ledger {
   readonly knownLosses: string[] = []
   /** Records the server ever held as tombstones (collected before each purge and at the end). */
   readonly everDeleted = new Set<string>()
+  /** Mentees erased (Art. 17), and every record of theirs the server held right after the erasure. */
+  readonly erasedMentees = new Set<string>()
+  readonly erased = new Set<string>()
   /** The first answer the server gave each `${deviceId}:${seq}`. */
   private readonly firstOutcome = new Map<string, MutationResult>()
   private readonly obligations = new Map<string, Obligation>()
@@ -280,6 +286,14 @@ export class Ledger {
     for (const row of rows) this.everDeleted.add(recordKey(row.tbl, row.id))
   }
 
+  /** After an erasure: its records are tombstones now, deleted for (c), and out of (b). */
+  async noteErasure(menteeId: string): Promise<void> {
+    this.erasedMentees.add(menteeId)
+    const { rows } = await this.db.query<{ tbl: string; id: string }>('SELECT tbl, id::text AS id FROM records WHERE mentee_id = $1', [menteeId])
+    for (const row of rows) this.erased.add(recordKey(row.tbl, row.id))
+    await this.noteTombstones()
+  }
+
   /** (b) at the end: every open obligation is current, logged, or its record is gone. */
   async checkAcknowledgedWrites(): Promise<void> {
     const { rows } = await this.db.query<Row>(`SELECT ${ROW_COLUMNS} FROM records`)
@@ -290,6 +304,8 @@ export class Ledger {
     for (const obligation of this.obligations.values()) {
       if (obligation.open === 0) continue
       const key = recordKey(obligation.table, obligation.id)
+      // Erased: its acknowledged values and their conflict entries are gone on purpose.
+      if (this.erased.has(key)) continue
       const row = byKey.get(key)
       if (!row || row.deleted || this.everDeleted.has(key)) continue
       if (same(row.fields[obligation.field], obligation.value)) continue
@@ -372,6 +388,7 @@ export async function checkConvergedState(server: SimServer, ledger: Ledger, dev
       WHERE r.id IS NULL OR r.deleted`,
   )
   for (const c of orphanConflicts) ledger.violation('c', `server: conflict entry ${c.tbl}/${short(c.record_id)}.${c.field} of a deleted record`)
+  await checkErasures(db, ledger, everything)
 
   for (const device of devices) {
     const view = await serverViewOf(db, device.user)
@@ -415,6 +432,40 @@ export async function checkConvergedState(server: SimServer, ledger: Ledger, dev
       if (!row) ledger.violation('d', `${device.label}: conflict log shows ${entry.table}/${short(entry.recordId)}, outside its scope`)
       else if (!seesField(view, row, entry.field)) ledger.violation('d', `${device.label}: conflict log shows sensitive ${entry.table}/${short(entry.recordId)}.${entry.field}`)
     }
+  }
+}
+
+/**
+ * (c) for erasures: the server keeps nothing of an erased mentee but content-free tombstones (or
+ * nothing, once purged): no field, stamp or writer, no record of it that is live or came later, no
+ * conflict-log entry (by record or by mentee), whatever the devices pushed after the erasure.
+ */
+async function checkErasures(db: Database, ledger: Ledger, everything: Map<string, Row>): Promise<void> {
+  if (ledger.erasedMentees.size === 0) return
+  const mentees = [...ledger.erasedMentees]
+  const empty = (value: Record<string, unknown>) => Object.keys(value ?? {}).length === 0
+  for (const key of ledger.erased) {
+    const row = everything.get(key)
+    if (!row) continue
+    if (!row.deleted) ledger.violation('c', `server: erased ${key} is live again: ${canonical(row.fields)}`)
+    else if (!empty(row.fields) || !empty(row.stamps) || !empty(row.writers)) {
+      ledger.violation('c', `server: erased ${key} keeps content: fields ${canonical(row.fields)}, stamps ${canonical(row.stamps)}, writers ${canonical(row.writers)}`)
+    }
+  }
+  for (const row of everything.values()) {
+    const key = recordKey(row.tbl, row.id)
+    if (ledger.erasedMentees.has(row.mentee_id) && !ledger.erased.has(key)) {
+      ledger.violation('c', `server: ${key} of erased mentee ${short(row.mentee_id)} appeared after the erasure (${row.deleted ? 'tombstone' : 'live'}: ${canonical(row.fields)})`)
+    }
+  }
+  const erasedIds = [...ledger.erased].map((key) => key.slice(key.indexOf(':') + 1))
+  const { rows: kept } = await db.query<{ tbl: string; record_id: string; field: string; value: unknown }>(
+    `SELECT tbl, record_id::text AS record_id, field, value FROM conflicts
+      WHERE mentee_id::text = ANY($1::text[]) OR record_id::text = ANY($2::text[])`,
+    [mentees, erasedIds],
+  )
+  for (const c of kept) {
+    ledger.violation('c', `server: conflict log keeps ${c.tbl}/${short(c.record_id)}.${c.field} = ${canonical(c.value)} of an erased mentee`)
   }
 }
 

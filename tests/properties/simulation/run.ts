@@ -5,6 +5,7 @@
  */
 import fc from 'fast-check'
 import { AccountError, assign, share, unassign, unshare } from '../../../server/accounts/accounts'
+import { eraseMentee } from '../../../server/privacy/erasure'
 import { purgeTombstones, TOMBSTONE_RETENTION_MS } from '../../../server/sync/purge'
 import { EndpointError, NetworkError } from '@/sync/client'
 import { SimDevice, type SyncOutcome } from './devices'
@@ -236,7 +237,82 @@ export class Simulation {
         await purgeTombstones(server.db, { olderThan: new Date(server.now - TOMBSTONE_RETENTION_MS) })
         return
       }
+      case 'erase':
+        await this.erase(step, devices, ledger)
+        return
     }
+  }
+
+  /**
+   * A coach of the mentee's team erases it on the server while `away` is offline; `away` may go
+   * on editing it offline and hears of the erasure only at its next pull (its pushes of the erased
+   * records are refused).
+   */
+  private async erase(step: Extract<Step, { kind: 'erase' }>, devices: SimDevice[], ledger: Ledger): Promise<void> {
+    const server = this.server
+    const away = devices[step.device % devices.length]!
+    const raced = step.conflictFirst && !away.offline ? await this.conflictOn(away, step.mentee, devices, ledger) : undefined
+    away.offline = true
+    // The mentee the offline device holds, so that it has something to go on editing; else any.
+    let candidates = await away.liveIds('mentees')
+    if (candidates.length === 0) {
+      const { rows } = await server.db.query<{ id: string }>(`SELECT id::text AS id FROM records WHERE tbl = 'mentees' ORDER BY id`)
+      candidates = rows.map((row) => row.id)
+    }
+    if (candidates.length === 0) return
+    const menteeId = raced ?? candidates[step.mentee % candidates.length]!
+    const { rows: found } = await server.db.query<{ team_id: string | null }>(
+      `SELECT team_id::text AS team_id FROM records WHERE tbl = 'mentees' AND id = $1`,
+      [menteeId],
+    )
+    // Not on the server (yet): the device created it offline; nobody can erase it.
+    if (found.length === 0) return
+    const coach = (['coach1', 'coach2', 'coachB'] as const).map((p) => server.users[p]).find((user) => user.teamId === found[0]!.team_id)
+    if (!coach) throw new Error(`no coach of team ${found[0]!.team_id} to erase mentee ${menteeId}`)
+    const { rows: logged } = await server.db.query<{ count: number }>('SELECT count(*) AS count FROM conflicts WHERE mentee_id = $1', [menteeId])
+    const outcome = await eraseMentee(server.db, { actor: coach, deviceId: null, menteeId, now: server.now, reason: 'request' })
+    if (!outcome.ok) {
+      ledger.violation('run', `erasure of mentee ${menteeId} by ${coach.username} answered ${outcome.error}`)
+      return
+    }
+    await ledger.noteErasure(menteeId)
+    this.stats.faults.erasureWhileOffline += 1
+    if ((logged[0]?.count ?? 0) > 0) this.stats.faults.erasureOfConflicts += 1
+    if (!step.thenEdit) return
+    const index = (await away.liveIds('mentees')).indexOf(menteeId)
+    if (index < 0) return
+    server.now += 1000
+    const edited = await this.edit(away, { op: 'updateMentee', target: index, field: 'phone', value: step.mentee + 1 })
+    server.now += 1000
+    const created = await this.edit(away, { op: 'createNote', mentee: index, text: step.mentee })
+    if (edited || created) this.stats.faults.editErasedOffline += 1
+  }
+
+  /**
+   * `first` and an online device holding the same mentee write its phone one after the other, the
+   * other syncs, then `first`: `first`'s value loses and is logged (clocks permitting).
+   */
+  private async conflictOn(first: SimDevice, pick: number, devices: SimDevice[], ledger: Ledger): Promise<string | undefined> {
+    const mine = await first.liveIds('mentees')
+    if (mine.length === 0) return undefined
+    const menteeId = mine[pick % mine.length]!
+    for (const second of devices) {
+      if (second === first || second.offline) continue
+      const index = (await second.liveIds('mentees')).indexOf(menteeId)
+      if (index < 0) continue
+      const done = await this.edit(first, { op: 'updateMentee', target: pick, field: 'phone', value: 1 })
+      this.server.now += 1000
+      const again = await this.edit(second, { op: 'updateMentee', target: index, field: 'phone', value: 2 })
+      if (!done || !again) return undefined
+      this.stats.faults.concurrentEdit += 1
+      for (const device of [second, first]) {
+        this.server.now += 1000
+        device.mangledAnswers = 0
+        this.judge(device, await device.sync([]), ledger)
+      }
+      return menteeId
+    }
+    return undefined
   }
 
   /** One local edit, counted by what it did to the shared records. */
