@@ -224,10 +224,12 @@ async function main(): Promise<number> {
       })
       // Encryption at rest: the search runs over the index built on unlock, so typing costs what it
       // cost without encryption; the baseline here is the same search over an unencrypted database.
-      const plainP95 = percentile(search.x1.plainKeystrokes.ours, 95)
-      figures.add('encryptedSearchP95Ms', percentile(k1.ours, 95), 'ms', { baseline: plainP95 })
-      figures.add('encryptedSearchP95Ratio', percentile(k1.ours, 95) / plainP95, 'x', { budget: ENCRYPTED_SEARCH_RATIO_BUDGET })
-      figures.add('encryptedSearchP95Ratio4xCpu', percentile(k4.ours, 95) / percentile(search.x4.plainKeystrokes.ours, 95), 'x', {
+      const sealedP95 = percentile(search.x1.both.sealed, 95)
+      const plainP95 = percentile(search.x1.both.plain, 95)
+      figures.add('encryptedSearchP95Ms', sealedP95, 'ms', { baseline: plainP95 })
+      figures.add('encryptedSearchP95Ratio', sealedP95 / plainP95, 'x', { budget: ENCRYPTED_SEARCH_RATIO_BUDGET })
+      figures.add('encryptedSearchP95Ms4xCpu', percentile(search.x4.both.sealed, 95), 'ms', { baseline: percentile(search.x4.both.plain, 95) })
+      figures.add('encryptedSearchP95Ratio4xCpu', percentile(search.x4.both.sealed, 95) / percentile(search.x4.both.plain, 95), 'x', {
         budget: ENCRYPTED_SEARCH_RATIO_BUDGET,
       })
       figures.add('unlockMs', median(search.x1.unlockMs), 'ms')

@@ -71,11 +71,15 @@ async function unlock(): Promise<number> {
   return ms
 }
 
+/** The sorted index last built from each database. */
+const built: Partial<Record<IndexSource, readonly IndexedMentee[]>> = {}
+
 async function buildIndex(source: IndexSource): Promise<IndexBuildResult> {
   useDatabase(source === 'sealed' ? sealed : plain)
   const start = performance.now()
   await store.reload()
   const count = store.sorted.length
+  built[source] = store.sorted
   return { totalMs: performance.now() - start, count }
 }
 
@@ -127,6 +131,34 @@ async function typeWords(words: readonly string[], rounds: number): Promise<Keys
   return run
 }
 
-const api: LotseBenchApi = { seed, unlock, buildIndex, indexBreakdown, typeWords }
+async function typeBoth(words: readonly string[], rounds: number): Promise<{ sealed: number[]; plain: number[] }> {
+  const [sealedIndex, plainIndex] = [built.sealed, built.plain]
+  if (!sealedIndex || !plainIndex) throw new Error('build both indexes first')
+  const indexes: Record<IndexSource, readonly IndexedMentee[]> = { sealed: sealedIndex, plain: plainIndex }
+  const times: { sealed: number[]; plain: number[] } = { sealed: [], plain: [] }
+  const filters: MenteeFilters = { query: '', stage: '', school: '', needsAttention: false }
+  let sink = 0
+  let turn = 0
+  for (let round = 0; round < rounds; round++) {
+    for (const word of words) {
+      for (let length = 1; length <= word.length; length++) {
+        const query = word.slice(0, length)
+        if (query.endsWith(' ')) continue
+        const order: IndexSource[] = turn++ % 2 === 0 ? ['sealed', 'plain'] : ['plain', 'sealed']
+        for (const source of order) {
+          const t0 = performance.now()
+          const results = filterMentees(indexes[source], { ...filters, query }, today)
+          sink += readPage(results.slice(0, PAGE_SIZE).map((r) => r.mentee))
+          times[source].push(performance.now() - t0)
+          await nextTask()
+        }
+      }
+    }
+  }
+  if (sink < 0) throw new Error('unreachable: keeps the page reads from being optimised away')
+  return times
+}
+
+const api: LotseBenchApi = { seed, unlock, buildIndex, indexBreakdown, typeWords, typeBoth }
 window.lotseBench = api
 document.body.dataset.ready = 'true'

@@ -42,6 +42,11 @@ export interface LotseBenchApi {
   buildIndex(source: IndexSource): Promise<IndexBuildResult>
   indexBreakdown(): Promise<IndexBreakdown>
   typeWords(words: readonly string[], rounds: number): Promise<KeystrokeRun>
+  /**
+   * The same keystrokes over the index last built from the sealed database and the one last built
+   * from the plain one, alternating which goes first, so load on the machine hits both alike.
+   */
+  typeBoth(words: readonly string[], rounds: number): Promise<{ sealed: number[]; plain: number[] }>
 }
 
 declare global {
