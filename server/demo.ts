@@ -213,6 +213,7 @@ function makeMentee(pick: Picker, index: number, today: number, coach: DemoUser)
   const mentee: MenteeFields = {
     givenName: pick.one(names.given),
     familyName: `${pick.one(names.family)} ${index + 1}`,
+    birthYear: pick.int(1970, 2008),
     phone: pick.chance(0.5) ? `+49 000 0000 ${String(index).padStart(3, '0')}` : '',
     email: pick.chance(0.4) ? `testperson.${index + 1}@example.org` : '',
     languages: [pick.one(names.languages), ...(pick.chance(0.5) ? ['de'] : [])],
@@ -231,6 +232,7 @@ function makeMentee(pick: Picker, index: number, today: number, coach: DemoUser)
     goals: pick.some(GOALS, 3),
     barriers: pick.some(BARRIERS, 2),
     stage: pick.one(STAGES),
+    stageHistory: [],
     followOnOffer: pick.chance(0.3) ? pick.chance(0.5) : null,
     tags: ['Demo'],
     assignedCoach: coach.displayName,

@@ -12,6 +12,8 @@
  *   LOTSE_DEMO    set to 1 to fill an empty database with a fictional demo municipality
  *   LOG_REQUESTS  set to 1 to log requests as JSON lines (method, route pattern and status only)
  *   RETENTION_MONTHS  months after closing (stage `closed`) until a case is erased (default 24)
+ *   LEAD_RETENTION_DAYS  days after a job fair until leads without consent for follow-up are
+ *                 anonymised (default 14)
  *   AUDIT_HASH_KEY    key for the hash of unknown usernames in the audit log (default: random per start)
  */
 import path from 'node:path'
@@ -21,6 +23,7 @@ import { purgeTombstones, TOMBSTONE_RETENTION_MS } from './sync/purge'
 import { newAdminSecret, startAdminListener, type AdminListener } from './accounts/adminListener'
 import { buildServer } from './app'
 import { eraseExpiredClosedCases, retentionMonthsFromEnv } from './privacy/retention'
+import { anonymiseExpiredLeads, leadRetentionDaysFromEnv } from './privacy/leads'
 import { databaseOptionsFromEnv, openDatabase, type Database } from './db/database'
 import { claimDataDirForServer, type ServerClaim } from './db/dataDirOwner'
 import { printDemoAccounts, seedDemoIfEmpty } from './demo'
@@ -57,8 +60,16 @@ async function cleanUp(): Promise<void> {
  * Housekeeping every hour: old sign-in failures, tombstones every device has had time to see, and
  * closed cases past their retention period (erased as by a coordinator, and audited).
  */
-function startPurgingLoginFailures(db: Database, retentionMonths: number): void {
+function startPurgingLoginFailures(db: Database, retentionMonths: number, leadRetentionDays: number): void {
   const purge = () => {
+    anonymiseExpiredLeads(db, { now: Date.now(), days: leadRetentionDays }).then(
+      (ids) => {
+        if (ids.length > 0) console.log(`Retention: anonymised ${ids.length} job-fair lead(s) without consent, ${leadRetentionDays} days after their fair.`)
+      },
+      (error: unknown) => {
+        console.error('Could not anonymise expired leads:', error instanceof Error ? error.message : error)
+      },
+    )
     eraseExpiredClosedCases(db, { now: Date.now(), months: retentionMonths }).then(
       ({ erased }) => {
         if (erased.length > 0) console.log(`Retention: erased ${erased.length} case(s) closed more than ${retentionMonths} months ago.`)
@@ -88,6 +99,7 @@ async function main(): Promise<void> {
   const databaseOptions = databaseOptionsFromEnv()
   // Read before anything starts: a mistyped period must stop the server, not erase early.
   const retentionMonths = retentionMonthsFromEnv()
+  const leadRetentionDays = leadRetentionDaysFromEnv()
 
   // PGlite: this process must be the only one with the directory open (see db/dataDirOwner.ts).
   let claim: ServerClaim | undefined
@@ -120,7 +132,7 @@ async function main(): Promise<void> {
   // Counted before anything else queues work on the database, and printed with the start line,
   // so whoever reads "running" also reads how to begin.
   const noUsersYet = (await countUsers(db)) === 0
-  startPurgingLoginFailures(db, retentionMonths)
+  startPurgingLoginFailures(db, retentionMonths, leadRetentionDays)
 
   console.log(`Lotse is running at http://localhost:${boundPort}`)
   if (noUsersYet) {

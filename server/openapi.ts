@@ -19,7 +19,7 @@ import {
   type ErrorCode,
 } from '../src/shared/protocol'
 import { SYNCED_TABLES, type SyncedTable } from '../src/shared/records'
-import { appointmentSchema, checklistItemSchema, menteeSchema, noteSchema } from '../src/shared/validation'
+import { appointmentSchema, checklistItemSchema, eventSchema, leadSchema, menteeSchema, noteSchema } from '../src/shared/validation'
 import { DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE } from './audit'
 import { SYNC_CALLS_PER_WINDOW, SYNC_WINDOW_MS } from './sync/rate-limit'
 
@@ -141,6 +141,8 @@ const VALIDATION_SCHEMAS: Record<SyncedTable, unknown> = {
   notes: noteSchema,
   appointments: appointmentSchema,
   checklistItems: checklistItemSchema,
+  events: eventSchema,
+  leads: leadSchema,
 }
 
 /** The per-field schemas of a table (its object schema, inside a pipe or not). */

@@ -114,6 +114,8 @@ export function generateMentees({ count, today, seed = BENCH_SEED }: GenerateOpt
       id: uuid(random),
       createdAt,
       updatedAt: createdAt + int(random, 0, 50) * 86_400_000,
+      birthYear: null,
+      stageHistory: [],
       givenName,
       familyName,
       phone: `+49 15${int(random, 10, 99)} ${int(random, 1_000_000, 9_999_999)}`,

@@ -54,8 +54,8 @@ interface KeyedChange {
 
 // Parents before children when records arrive, children before parents when they leave, so a
 // device never holds a child whose parent it has not got.
-const ARRIVAL_RANK: Record<SyncedTable, number> = { mentees: 0, appointments: 1, notes: 2, checklistItems: 3 }
-const DEPARTURE_RANK: Record<SyncedTable, number> = { checklistItems: 0, notes: 1, appointments: 2, mentees: 3 }
+const ARRIVAL_RANK: Record<SyncedTable, number> = { mentees: 0, events: 0, appointments: 1, leads: 1, notes: 2, checklistItems: 3 }
+const DEPARTURE_RANK: Record<SyncedTable, number> = { checklistItems: 0, notes: 1, leads: 1, appointments: 2, mentees: 3, events: 3 }
 
 export async function pullChanges(db: Database, input: PullInput): Promise<PullOutcome> {
   return db.transaction(async (tx) => {

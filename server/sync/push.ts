@@ -17,6 +17,7 @@ import {
   loadScope,
   mayCreateMentee,
   mayDeleteIn,
+  mayCreateEvent,
   mayWrite,
   seesSensitive,
   type Actor,
@@ -286,7 +287,11 @@ async function createRecord(
   let owner: { team_id: string | null; mentee_id: string; parent_id: string | null }
   const parentField = PARENT_FIELD[table]
   const parentTable = PARENT_TABLE[table]
-  if (parentField === undefined || parentTable === undefined) {
+  if (table === 'events') {
+    // A fair belongs to its creator's team and anchors itself.
+    if (!mayCreateEvent(actor)) return forbidden
+    owner = { team_id: actor.teamId, mentee_id: id, parent_id: null }
+  } else if (parentField === undefined || parentTable === undefined) {
     // A mentee: it belongs to its creator's team, and to itself.
     if (!mayCreateMentee(actor)) return forbidden
     if (!fields.givenName && !fields.familyName) return invalid('givenName')
@@ -298,7 +303,8 @@ async function createRecord(
     if (!parent || !mayWrite(ctx.scope, parent)) return forbidden
     // Created offline while someone deleted the parent: a race, not a question of rights.
     if (parent.deleted) return deleted
-    owner = { team_id: parent.team_id, mentee_id: parent.mentee_id, parent_id: parentId }
+    // A lead anchors itself: it is about a person who is not (yet) a mentee.
+    owner = { team_id: parent.team_id, mentee_id: table === 'leads' ? id : parent.mentee_id, parent_id: parentId }
   }
   if (touchesSensitive(table, fields) && !seesSensitive(ctx.scope, owner.mentee_id)) return forbidden
 
@@ -324,7 +330,7 @@ async function createRecord(
   )
   // As the database gives it back (JSON round trip), so comparisons later in the batch agree.
   const stored = JSON.parse(JSON.stringify({ fields, stamps, writers })) as Pick<RecordRow, 'fields' | 'stamps' | 'writers'>
-  ctx.records.created({ tbl: table, id, ...owner, ...stored, deleted: false })
+  ctx.records.created({ tbl: table, id, ...owner, created_by: actor.id, ...stored, deleted: false })
   return applied
 }
 
@@ -464,7 +470,9 @@ async function tombstone(ctx: PushContext, record: RecordRow, stamp: string): Pr
       ? { where: `mentee_id = $1 AND tbl <> 'mentees'`, id: record.id }
       : record.tbl === 'appointments'
         ? { where: `parent_id = $1 AND tbl = 'checklistItems'`, id: record.id }
-        : undefined
+        : record.tbl === 'events'
+          ? { where: `parent_id = $1 AND tbl = 'leads'`, id: record.id }
+          : undefined
   if (!children) return
   // nextval per row rather than nextChangeSeq per row: the change lock is already held (applyPush
   // took it first), and one statement beats one round trip per child of a large mentee.
@@ -477,7 +485,8 @@ async function tombstone(ctx: PushContext, record: RecordRow, stamp: string): Pr
   if (record.tbl === 'mentees') {
     await tx.query('DELETE FROM conflicts WHERE mentee_id = $1', [record.id])
   } else if (rows.length > 0) {
-    await tx.query(`DELETE FROM conflicts WHERE tbl = 'checklistItems' AND record_id = ANY($1::uuid[])`, [
+    await tx.query(`DELETE FROM conflicts WHERE tbl = $1 AND record_id = ANY($2::uuid[])`, [
+      record.tbl === 'events' ? 'leads' : 'checklistItems',
       rows.map((row) => row.id),
     ])
   }

@@ -24,7 +24,7 @@ export interface RecordRow extends ScopedRow {
 
 /** uuid columns as text, so rows compare with the ids in requests as plain strings. */
 export const RECORD_COLUMNS = `tbl, id::text AS id, team_id::text AS team_id, mentee_id::text AS mentee_id,
-  parent_id::text AS parent_id, fields, stamps, writers, deleted`
+  parent_id::text AS parent_id, created_by::text AS created_by, fields, stamps, writers, deleted`
 
 export async function loadRecord(q: Queryable, table: SyncedTable, id: string): Promise<RecordRow | undefined> {
   const { rows } = await q.query<RecordRow>(`SELECT ${RECORD_COLUMNS} FROM records WHERE tbl = $1 AND id = $2`, [table, id])
@@ -36,4 +36,5 @@ export const PARENT_TABLE: Partial<Record<SyncedTable, SyncedTable>> = {
   notes: 'mentees',
   appointments: 'mentees',
   checklistItems: 'appointments',
+  leads: 'events',
 }

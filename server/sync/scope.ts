@@ -22,7 +22,12 @@ export interface ScopedRow {
   tbl: SyncedTable
   team_id: string | null
   mentee_id: string
+  /** Who created the record: a guide sees the leads they captured, not a colleague's. */
+  created_by: string
 }
+
+/** The job-fair tables: a guide's whole world, and never part of a Pate's. */
+export const FAIR_TABLES: ReadonlySet<SyncedTable> = new Set(['events', 'leads'])
 
 export async function loadScope(q: Queryable, actor: Actor): Promise<Scope> {
   if (actor.role !== 'pate') return { actor, assigned: new Set(), shared: new Set() }
@@ -38,7 +43,7 @@ export async function loadScope(q: Queryable, actor: Actor): Promise<Scope> {
 }
 
 /** Whether the user sees this record at all. Writing needs the same, plus the role rules below. */
-export function inScope(scope: Scope, row: Pick<ScopedRow, 'team_id' | 'mentee_id'>): boolean {
+export function inScope(scope: Scope, row: ScopedRow): boolean {
   const { actor } = scope
   switch (actor.role) {
     case 'coordinator':
@@ -46,9 +51,10 @@ export function inScope(scope: Scope, row: Pick<ScopedRow, 'team_id' | 'mentee_i
     case 'coach':
       return actor.teamId !== null && row.team_id === actor.teamId
     case 'pate':
-      return scope.assigned.has(row.mentee_id)
+      return !FAIR_TABLES.has(row.tbl) && scope.assigned.has(row.mentee_id)
     case 'guide':
-      return false
+      if (row.tbl === 'events') return actor.teamId !== null && row.team_id === actor.teamId
+      return row.tbl === 'leads' && row.created_by === actor.id
   }
 }
 
@@ -68,8 +74,13 @@ export function scopeCondition(actor: Actor, alias: string, params: unknown[]): 
     case 'pate':
       params.push(actor.id)
       return `${alias}.mentee_id IN (SELECT mentee_id FROM assignments WHERE user_id = $${params.length})`
-    case 'guide':
-      return 'FALSE'
+    case 'guide': {
+      params.push(actor.id)
+      const own = `(${alias}.tbl = 'leads' AND ${alias}.created_by = $${params.length})`
+      if (actor.teamId === null) return own
+      params.push(actor.teamId)
+      return `((${alias}.tbl = 'events' AND ${alias}.team_id = $${params.length}) OR ${own})`
+    }
   }
 }
 
@@ -82,6 +93,7 @@ export function scopeCondition(actor: Actor, alias: string, params: unknown[]): 
 export function pullScopeCondition(actor: Actor, alias: string, params: unknown[]): string {
   const inScopeNow = scopeCondition(actor, alias, params)
   if (actor.role !== 'pate') return inScopeNow
+  // The assign expansion below refers to the Pate's id, the last parameter scopeCondition added.
   return `${inScopeNow} AND (${alias}.deleted OR NOT EXISTS (
     SELECT 1 FROM access_events later
      WHERE later.user_id = $${params.length} AND later.mentee_id = ${alias}.mentee_id
@@ -98,20 +110,25 @@ export function seesSensitive(scope: Scope, menteeId: string): boolean {
 }
 
 /** A record's fields (or stamps) cut to what the user may see. */
-export function visiblePart<T>(scope: Scope, row: ScopedRow, values: Record<string, T>): Record<string, T> {
+export function visiblePart<T>(scope: Scope, row: Pick<ScopedRow, 'tbl' | 'mentee_id'>, values: Record<string, T>): Record<string, T> {
   if (seesSensitive(scope, row.mentee_id)) return values
   return Object.fromEntries(Object.entries(values).filter(([field]) => !isSensitive(row.tbl, field)))
 }
 
 /** Whether the user may change an existing record (or add a child to it, for a parent). */
-export function mayWrite(scope: Scope, row: Pick<ScopedRow, 'team_id' | 'mentee_id'>): boolean {
+export function mayWrite(scope: Scope, row: ScopedRow): boolean {
   return inScope(scope, row)
 }
 
 /** Whether the role may delete records of this table at all (a Pate deletes no mentees). */
 export function mayDeleteIn(actor: Actor, table: SyncedTable): boolean {
-  if (actor.role === 'guide') return false
-  return !(actor.role === 'pate' && table === 'mentees')
+  if (actor.role === 'guide') return FAIR_TABLES.has(table)
+  return !(actor.role === 'pate' && (table === 'mentees' || FAIR_TABLES.has(table)))
+}
+
+/** Whether the role may create job-fair events; an event belongs to its creator's team. */
+export function mayCreateEvent(actor: Actor): boolean {
+  return actor.role === 'coordinator' || ((actor.role === 'coach' || actor.role === 'guide') && actor.teamId !== null)
 }
 
 /** Whether the role may create mentees; a coach needs a team for the mentee to belong to. */

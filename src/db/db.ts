@@ -1,7 +1,8 @@
 import { Dexie, type EntityTable } from 'dexie'
 import { formatStamp } from '@/shared/hlc'
 import { dropDataKey, sealingMiddleware } from './sealing'
-import type { Appointment, ChecklistItem, Mentee, Note, SyncedTable } from '@/shared/records'
+import type { Table } from 'dexie'
+import type { Appointment, ChecklistItem, FairEvent, Lead, Mentee, Note, SyncedTable } from '@/shared/records'
 
 /** One local change waiting to be pushed to the municipal endpoint. */
 export interface OutboxEntry {
@@ -61,6 +62,8 @@ export type LotseDatabase = Dexie & {
   notes: EntityTable<Note, 'id'>
   appointments: EntityTable<Appointment, 'id'>
   checklistItems: EntityTable<ChecklistItem, 'id'>
+  events: EntityTable<FairEvent, 'id'>
+  leads: EntityTable<Lead, 'id'>
   outbox: EntityTable<OutboxEntry, 'seq'>
   drafts: EntityTable<Draft, 'key'>
   settings: EntityTable<Setting, 'key'>
@@ -120,6 +123,16 @@ export function defineSchema(db: Dexie): void {
   // v3, encryption at rest (src/db/sealing.ts): the wrapped data key. Rows written before it stay
   // readable until the first passphrase is set; then `sealEveryRow` seals them all.
   db.version(3).stores({ keyring: 'id' })
+  // v4, job fairs: events and the people captured at them.
+  db.version(4).stores({
+    events: 'id, date, updatedAt',
+    leads: 'id, eventId, followUpDue, updatedAt',
+  })
+}
+
+/** Every synced table: what a write transaction that may touch any record must include. */
+export function syncedTablesOf(db: LotseDatabase): Table[] {
+  return [db.mentees, db.notes, db.appointments, db.checklistItems, db.events, db.leads]
 }
 
 export function openDatabase(name = DATABASE_NAME): LotseDatabase {

@@ -1,7 +1,7 @@
 import type { Table } from 'dexie'
 import type { RecordMeta, RecordsByTable, SyncedTable } from '@/shared/records'
 import { loadLocalClock, rememberStamp } from './clock'
-import { getDatabase, type OutboxEntry } from './db'
+import { getDatabase, syncedTablesOf, type OutboxEntry } from './db'
 import { guarded, StorageError } from './errors'
 
 type Content<T extends SyncedTable> = Omit<RecordsByTable[T], keyof RecordMeta>
@@ -76,7 +76,7 @@ export async function inWriteTransaction<R>(work: (ops: WriteOps) => Promise<R>)
   // Few awaits per write inside the transaction: IndexedDB commits a transaction that has no
   // request pending, and test doubles check that on every microtask.
   const result = await guarded(() =>
-    db.transaction('rw', [db.mentees, db.notes, db.appointments, db.checklistItems, db.outbox, db.settings], async () => {
+    db.transaction('rw', [...syncedTablesOf(db), db.outbox, db.settings], async () => {
       let lastStamp: string | undefined
       const stamp = () => (lastStamp = clock.now())
       const outcome = await work({

@@ -14,6 +14,8 @@ const READABLE_FIELDS: Readonly<Record<string, ReadonlySet<string>>> = {
   notes: new Set(['id', 'menteeId', 'followUpDue', 'createdAt', 'updatedAt', 'deletedAt']),
   appointments: new Set(['id', 'menteeId', 'startsAt', 'createdAt', 'updatedAt', 'deletedAt']),
   checklistItems: new Set(['id', 'appointmentId', 'createdAt', 'updatedAt', 'deletedAt']),
+  events: new Set(['id', 'date', 'createdAt', 'updatedAt', 'deletedAt']),
+  leads: new Set(['id', 'eventId', 'followUpDue', 'createdAt', 'updatedAt', 'deletedAt']),
   outbox: new Set(['seq', 'table', 'recordId', 'op', 'at', 'hlc']),
   rejections: new Set(['id', 'table', 'recordId', 'op', 'reason', 'at']),
   drafts: new Set(['key', 'savedAt']),

@@ -3,7 +3,7 @@ import type { Change, User } from '@/shared/protocol'
 import { emptyContent, type RecordsByTable, type SyncedTable, SYNCED_TABLES } from '@/shared/records'
 import type { HybridLogicalClock } from '@/shared/hlc'
 import { loadLocalClock, rememberStamp } from './clock'
-import { getDatabase, type OutboxEntry, type Rejection } from './db'
+import { getDatabase, syncedTablesOf, type OutboxEntry, type Rejection } from './db'
 import { guarded } from './errors'
 
 /**
@@ -82,7 +82,7 @@ export async function outboxSummary(): Promise<{ count: number; oldestAt: number
 export async function settleOutbox(acknowledged: number[], refused: { entry: OutboxEntry; rejection: Omit<Rejection, 'id' | 'table' | 'recordId' | 'op' | 'fields' | 'at'> }[], now = Date.now()): Promise<void> {
   const db = getDatabase()
   await guarded(() =>
-    db.transaction('rw', [db.outbox, db.rejections, db.mentees, db.notes, db.appointments, db.checklistItems], async () => {
+    db.transaction('rw', [db.outbox, db.rejections, ...syncedTablesOf(db)], async () => {
       await db.outbox.bulkDelete(acknowledged)
       for (const { entry, rejection } of refused) {
         await db.rejections.add({ ...rejection, table: entry.table, recordId: entry.recordId, op: entry.op, fields: entry.fields, at: now })
@@ -197,7 +197,7 @@ export async function applyPulledPage(changes: Change[], cursor: string): Promis
   const now = Date.now()
   const clock = await loadLocalClock()
   await guarded(() =>
-    db.transaction('rw', [db.mentees, db.notes, db.appointments, db.checklistItems, db.outbox, db.settings], async () => {
+    db.transaction('rw', [...syncedTablesOf(db), db.outbox, db.settings], async () => {
       await applyChanges(changes, now)
       observeLatestStamp(clock, changes)
       await db.settings.put({ key: CURSOR_KEY, value: cursor })
@@ -210,7 +210,7 @@ export async function applyPulledPage(changes: Change[], cursor: string): Promis
 export async function removeRecordsNotIn(seen: Map<SyncedTable, Set<string>>): Promise<void> {
   const db = getDatabase()
   await guarded(() =>
-    db.transaction('rw', [db.mentees, db.notes, db.appointments, db.checklistItems, db.outbox, db.settings], async () => {
+    db.transaction('rw', [...syncedTablesOf(db), db.outbox, db.settings], async () => {
       await db.settings.delete(FROM_START_KEY)
       const pending = new Set((await db.outbox.toArray()).map((e) => `${e.table}:${e.recordId}`))
       for (const name of SYNCED_TABLES) {

@@ -17,15 +17,21 @@ export type Role = (typeof ROLES)[number]
 /** The content fields of each synced table, as they travel (camelCase, as in `records.ts`). */
 export const TABLE_FIELDS: Record<SyncedTable, readonly string[]> = {
   mentees: [
-    'givenName', 'familyName', 'phone', 'email', 'languages', 'germanLevel', 'germanLevelHistory',
+    'givenName', 'familyName', 'birthYear', 'phone', 'email', 'languages', 'germanLevel', 'germanLevelHistory',
     'countryOfOrigin', 'arrivalDate', 'residenceStatus', 'permitExpiry', 'school', 'schoolClass',
     'expectedLeavingDate', 'schoolQualification', 'foreignQualifications', 'recognitionStatus',
-    'goals', 'barriers', 'stage', 'followOnOffer', 'tags', 'assignedCoach', 'assignedPate',
+    'goals', 'barriers', 'stage', 'stageHistory', 'followOnOffer', 'tags', 'assignedCoach', 'assignedPate',
     'consentDate', 'consentPurposes', 'consentLanguage', 'consentTextVersion', 'consentRecordedBy',
   ],
   notes: ['menteeId', 'date', 'kind', 'text', 'topics', 'followUpText', 'followUpDue', 'followUpDone'],
   appointments: ['menteeId', 'startsAt', 'place', 'type', 'companion', 'outcome'],
   checklistItems: ['appointmentId', 'templateKey', 'label', 'done', 'position'],
+  events: ['name', 'date', 'place', 'employers'],
+  leads: [
+    'eventId', 'givenName', 'familyName', 'birthYear', 'languages', 'germanLevel', 'phone', 'messenger',
+    'desiredOccupations', 'contacts', 'followUpDue', 'followUpDone', 'consentFollowUp', 'consentDate',
+    'consentLanguage', 'consentTextVersion', 'selfIntake', 'menteeId', 'anonymised', 'intakeLanguage',
+  ],
 }
 
 /** Fields a Pate receives and may write only where a coach shared the mentee's sensitive data. */
@@ -38,6 +44,7 @@ export const PARENT_FIELD: Partial<Record<SyncedTable, string>> = {
   notes: 'menteeId',
   appointments: 'menteeId',
   checklistItems: 'appointmentId',
+  leads: 'eventId',
 }
 
 export interface User {

@@ -5,6 +5,7 @@ import type {
   ConsentPurpose,
   GermanLevel,
   Goal,
+  LeadOutcome,
   NoteKind,
   RecognitionStatus,
   ResidenceStatus,
@@ -13,7 +14,7 @@ import type {
 } from './vocabulary'
 
 /** The tables that sync, named as in the sync protocol. */
-export const SYNCED_TABLES = ['mentees', 'notes', 'appointments', 'checklistItems'] as const
+export const SYNCED_TABLES = ['mentees', 'notes', 'appointments', 'checklistItems', 'events', 'leads'] as const
 export type SyncedTable = (typeof SYNCED_TABLES)[number]
 
 /** Fields every synced record carries; the rest are the record's content. */
@@ -31,9 +32,17 @@ export interface GermanLevelEntry {
   date: string
 }
 
+export interface StageEntry {
+  stage: Stage
+  /** The day the mentee reached the stage. */
+  date: string
+}
+
 export interface MenteeFields {
   givenName: string
   familyName: string
+  /** Year of birth only: enough to tell two people of the same name apart (duplicates). */
+  birthYear: number | null
   phone: string
   email: string
   /** ISO 639 codes, in the order the person named them. */
@@ -54,6 +63,8 @@ export interface MenteeFields {
   goals: Goal[]
   barriers: Barrier[]
   stage: Stage
+  /** Every stage change with its day, oldest first: the transitions the reports count. */
+  stageHistory: StageEntry[]
   /** For IFK leavers: a follow-on offer (Anschlussangebot) is found; null while nobody asked. */
   followOnOffer: boolean | null
   tags: string[]
@@ -104,11 +115,68 @@ export interface ChecklistItemFields {
 }
 export type ChecklistItem = RecordMeta & ChecklistItemFields
 
+/** An employer at a job fair's stand. `id` is stable within the event, so leads can name it. */
+export interface FairEmployer {
+  id: string
+  name: string
+  sector: string
+  openPositions: string
+}
+
+export interface EventFields {
+  name: string
+  /** The day of the fair. */
+  date: string
+  place: string
+  employers: FairEmployer[]
+}
+export type FairEvent = RecordMeta & EventFields
+
+/** What came of one conversation between a visitor and an employer at the fair. */
+export interface LeadContact {
+  employerId: string
+  outcome: LeadOutcome
+}
+
+/** A person captured at a job fair (quick intake by a guide, or typed by the visitor). */
+export interface LeadFields {
+  eventId: string
+  givenName: string
+  familyName: string
+  birthYear: number | null
+  /** ISO 639 codes. */
+  languages: string[]
+  germanLevel: GermanLevel | null
+  phone: string
+  /** Messenger and handle, as the person gave it (e.g. "Telegram @…"). */
+  messenger: string
+  desiredOccupations: string[]
+  contacts: LeadContact[]
+  followUpDue: string
+  followUpDone: boolean
+  /** The person agreed to be contacted after the fair; without it the lead is anonymised later. */
+  consentFollowUp: boolean
+  consentDate: string
+  consentLanguage: string
+  consentTextVersion: string
+  /** The visitor typed it themselves on the handed-over phone. */
+  selfIntake: boolean
+  /** The mentee this lead became or was merged into ('' while none). */
+  menteeId: string
+  /** Set when the personal fields were removed (no consent, retention over): counts stay. */
+  anonymised: boolean
+  /** The locale the visitor used for the intake. */
+  intakeLanguage: string
+}
+export type Lead = RecordMeta & LeadFields
+
 export interface RecordsByTable {
   mentees: Mentee
   notes: Note
   appointments: Appointment
   checklistItems: ChecklistItem
+  events: FairEvent
+  leads: Lead
 }
 
 /** A record without its metadata: what a form edits and what a write stores. */
@@ -121,6 +189,7 @@ export function emptyMentee(): MenteeFields {
   return {
     givenName: '',
     familyName: '',
+    birthYear: null,
     phone: '',
     email: '',
     languages: [],
@@ -139,6 +208,7 @@ export function emptyMentee(): MenteeFields {
     goals: [],
     barriers: [],
     stage: 'firstContact',
+    stageHistory: [],
     followOnOffer: null,
     tags: [],
     assignedCoach: '',
@@ -158,6 +228,8 @@ export function emptyContent<T extends SyncedTable>(table: T): Omit<RecordsByTab
     notes: { menteeId: '', date: '', kind: 'other', text: '', topics: [], followUpText: '', followUpDue: '', followUpDone: false },
     appointments: { menteeId: '', startsAt: '', place: '', type: 'other', companion: '', outcome: '' },
     checklistItems: { appointmentId: '', templateKey: null, label: '', done: false, position: 0 },
+    events: emptyEvent(),
+    leads: emptyLead(''),
   }
   return empty[table]
 }
@@ -165,3 +237,43 @@ export function emptyContent<T extends SyncedTable>(table: T): Omit<RecordsByTab
 export function menteeDisplayName(m: Pick<MenteeFields, 'givenName' | 'familyName'>): string {
   return [m.givenName, m.familyName].filter((part) => part.trim()).join(' ')
 }
+
+export function emptyEvent(): EventFields {
+  return { name: '', date: '', place: '', employers: [] }
+}
+
+export function emptyLead(eventId: string): LeadFields {
+  return {
+    eventId,
+    givenName: '',
+    familyName: '',
+    birthYear: null,
+    languages: [],
+    germanLevel: null,
+    phone: '',
+    messenger: '',
+    desiredOccupations: [],
+    contacts: [],
+    followUpDue: '',
+    followUpDone: false,
+    consentFollowUp: false,
+    consentDate: '',
+    consentLanguage: '',
+    consentTextVersion: '',
+    selfIntake: false,
+    menteeId: '',
+    anonymised: false,
+    intakeLanguage: '',
+  }
+}
+
+/** The fields of a lead that identify the person: what anonymising removes. */
+export const LEAD_PERSONAL_FIELDS = [
+  'givenName',
+  'familyName',
+  'birthYear',
+  'phone',
+  'messenger',
+  'desiredOccupations',
+  'consentDate',
+] as const satisfies readonly (keyof LeadFields)[]

@@ -7,13 +7,22 @@ import {
   CONSENT_PURPOSES,
   GERMAN_LEVELS,
   GOALS,
+  LEAD_OUTCOMES,
   NOTE_KINDS,
   RECOGNITION_STATUSES,
   RESIDENCE_STATUSES,
   SCHOOL_QUALIFICATIONS,
   STAGES,
 } from './vocabulary'
-import type { AppointmentFields, ChecklistItemFields, MenteeFields, NoteFields, SyncedTable } from './records'
+import type {
+  AppointmentFields,
+  ChecklistItemFields,
+  EventFields,
+  LeadFields,
+  MenteeFields,
+  NoteFields,
+  SyncedTable,
+} from './records'
 
 /**
  * Validation shared by the app and the endpoint. Messages are i18n keys under `validation.`,
@@ -54,12 +63,25 @@ function inYearRange(isoDate: string): boolean {
 
 const requiredName = v.pipe(v.string(), v.trim(), v.maxLength(LIMITS.name, 'tooLong'))
 
+const phone = v.pipe(text(LIMITS.phone), v.regex(/^[+()\d\s/.-]*$/, 'invalidPhone'))
+const languageCodes = list(v.pipe(v.string(), v.regex(/^[a-z]{2,3}$/, 'invalidChoice')))
+const birthYear = v.nullable(
+  v.pipe(
+    v.number('invalid'),
+    v.integer('invalid'),
+    v.check((year) => year >= 1920 && year <= new Date().getFullYear(), 'birthYearOutOfRange'),
+  ),
+)
+const uuid = v.pipe(v.string(), v.uuid('invalid'))
+
 const menteeFields = {
   givenName: requiredName,
   familyName: requiredName,
-  phone: v.pipe(text(LIMITS.phone), v.regex(/^[+()\d\s/.-]*$/, 'invalidPhone')),
+  // Added after the first releases: records stored before have none.
+  birthYear: v.optional(birthYear, null),
+  phone,
   email: v.pipe(text(LIMITS.email), v.check((s) => s === '' || /^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(s), 'invalidEmail')),
-  languages: list(v.pipe(v.string(), v.regex(/^[a-z]{2,3}$/, 'invalidChoice'))),
+  languages: languageCodes,
   germanLevel: v.nullable(picklist(GERMAN_LEVELS)),
   germanLevelHistory: list(
     v.object({
@@ -80,6 +102,15 @@ const menteeFields = {
   goals: list(picklist(GOALS)),
   barriers: list(picklist(BARRIERS)),
   stage: picklist(STAGES),
+  stageHistory: v.optional(
+    list(
+      v.object({
+        stage: picklist(STAGES),
+        date: v.pipe(v.string(), v.check(isIsoDate, 'invalidDate'), v.check(inYearRange, 'yearOutOfRange')),
+      }),
+    ),
+    [],
+  ),
   followOnOffer: v.nullable(v.boolean()),
   tags: list(v.pipe(v.string(), v.trim(), v.minLength(1, 'required'), v.maxLength(LIMITS.shortText, 'tooLong'))),
   assignedCoach: text(LIMITS.name),
@@ -159,6 +190,74 @@ export const checklistItemSchema = v.pipe(
   ),
 )
 
+const requiredDate = v.pipe(v.string(), v.minLength(1, 'required'), v.check(isIsoDate, 'invalidDate'), v.check(inYearRange, 'yearOutOfRange'))
+
+const eventFields = {
+  name: v.pipe(v.string(), v.trim(), v.minLength(1, 'required'), v.maxLength(LIMITS.shortText, 'tooLong')),
+  date: requiredDate,
+  place: text(LIMITS.shortText),
+  employers: list(
+    v.object({
+      id: v.pipe(v.string(), v.minLength(1, 'required'), v.maxLength(40, 'tooLong')),
+      name: v.pipe(v.string(), v.trim(), v.minLength(1, 'required'), v.maxLength(LIMITS.shortText, 'tooLong')),
+      sector: text(LIMITS.shortText),
+      openPositions: text(LIMITS.shortText),
+    }),
+  ),
+}
+
+export const eventSchema = v.pipe(
+  v.object(eventFields),
+  v.forward(
+    v.check((event) => new Set(event.employers.map((e) => e.id)).size === event.employers.length, 'invalid'),
+    ['employers'],
+  ),
+)
+
+const leadFields = {
+  eventId: uuid,
+  givenName: v.pipe(v.string(), v.trim(), v.maxLength(LIMITS.name, 'tooLong')),
+  familyName: v.pipe(v.string(), v.trim(), v.maxLength(LIMITS.name, 'tooLong')),
+  birthYear,
+  languages: languageCodes,
+  germanLevel: v.nullable(picklist(GERMAN_LEVELS)),
+  phone,
+  messenger: text(LIMITS.shortText),
+  desiredOccupations: list(v.pipe(v.string(), v.trim(), v.minLength(1, 'required'), v.maxLength(LIMITS.shortText, 'tooLong'))),
+  contacts: list(
+    v.object({
+      employerId: v.pipe(v.string(), v.minLength(1, 'required'), v.maxLength(40, 'tooLong')),
+      outcome: picklist(LEAD_OUTCOMES),
+    }),
+  ),
+  followUpDue: optionalDate,
+  followUpDone: v.boolean(),
+  consentFollowUp: v.boolean(),
+  consentDate: optionalDate,
+  consentLanguage: v.pipe(v.string(), v.maxLength(10, 'tooLong')),
+  consentTextVersion: v.pipe(v.string(), v.maxLength(20, 'tooLong')),
+  selfIntake: v.boolean(),
+  menteeId: v.pipe(v.string(), v.check((s) => s === '' || v.is(uuid, s), 'invalid')),
+  anonymised: v.boolean(),
+  intakeLanguage: v.pipe(v.string(), v.maxLength(10, 'tooLong')),
+}
+
+export const leadSchema = v.pipe(
+  v.object(leadFields),
+  v.forward(
+    v.check((lead) => lead.anonymised || lead.givenName !== '' || lead.familyName !== '', 'nameRequired'),
+    ['givenName'],
+  ),
+  v.forward(
+    v.check((lead) => !lead.consentFollowUp || lead.anonymised || lead.phone.trim() !== '' || lead.messenger.trim() !== '', 'contactRequired'),
+    ['phone'],
+  ),
+  v.forward(
+    v.check((lead) => new Set(lead.contacts.map((c) => c.employerId)).size === lead.contacts.length, 'invalid'),
+    ['contacts'],
+  ),
+)
+
 export type ValidationResult<T> = { ok: true; value: T } | { ok: false; errors: FieldErrors }
 
 /** Turns valibot issues into one message per field (the first one found), keyed by field path. */
@@ -189,12 +288,16 @@ export const validateAppointment = (input: AppointmentFields): ValidationResult<
   validate(appointmentSchema, input)
 export const validateChecklistItem = (input: ChecklistItemFields): ValidationResult<ChecklistItemFields> =>
   validate(checklistItemSchema, input)
+export const validateEvent = (input: EventFields): ValidationResult<EventFields> => validate(eventSchema, input)
+export const validateLead = (input: LeadFields): ValidationResult<LeadFields> => validate(leadSchema, input)
 
 const FIELD_SCHEMAS: Record<SyncedTable, Record<string, v.GenericSchema>> = {
   mentees: menteeFields,
   notes: noteFields,
   appointments: appointmentFields,
   checklistItems: checklistItemFields,
+  events: eventFields,
+  leads: leadFields,
 }
 
 /**

@@ -63,6 +63,10 @@ export const CONSENT_PURPOSES = ['counselling', 'partnerSharing', 'fairFollowUp'
 export const CONSENT_TEXT_VERSION = '2026-11'
 export type ConsentPurpose = (typeof CONSENT_PURPOSES)[number]
 
+/** What came of a visitor's talk with an employer at a job fair, weakest first. */
+export const LEAD_OUTCOMES = ['contact', 'internship', 'contract'] as const
+export type LeadOutcome = (typeof LEAD_OUTCOMES)[number]
+
 export const NOTE_KINDS = ['talk', 'phone', 'accompanied', 'fair', 'other'] as const
 export type NoteKind = (typeof NOTE_KINDS)[number]
 

@@ -18,7 +18,7 @@ const EXPORT: MenteeExport = {
   version: 1,
   menteeId: MENTEE_ID,
   exportedAt: SERVER_TIME,
-  tables: { mentees: [{ id: MENTEE_ID, fields: { givenName: 'Testperson' }, updatedAt: SERVER_TIME }], notes: [], appointments: [], checklistItems: [] },
+  tables: { mentees: [{ id: MENTEE_ID, fields: { givenName: 'Testperson' }, updatedAt: SERVER_TIME }], notes: [], appointments: [], checklistItems: [], events: [], leads: [] },
   conflicts: [],
   assignments: [],
 }

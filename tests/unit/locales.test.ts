@@ -76,6 +76,7 @@ describe('locales', () => {
       ['barrier', vocabulary.BARRIERS],
       ['consentPurpose', vocabulary.CONSENT_PURPOSES],
       ['noteKind', vocabulary.NOTE_KINDS],
+      ['leadOutcome', vocabulary.LEAD_OUTCOMES],
       ['appointmentType', vocabulary.APPOINTMENT_TYPES],
       ['checklist.items', vocabulary.CHECKLIST_ITEM_KEYS],
       ['language.native', SUPPORTED_LOCALES],

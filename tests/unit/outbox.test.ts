@@ -1,3 +1,4 @@
+import { toIsoDate } from '@/shared/dates'
 import { Dexie } from 'dexie'
 import { beforeEach, describe, expect, it, vi } from 'vitest'
 import type { LotseDatabase } from '@/db/db'
@@ -30,7 +31,16 @@ describe('every local write records an outbox entry', () => {
     await updateMentee(mentee.id, { ...fictionalMentee(), germanLevel: 'B1', stage: 'accompanied' })
     const entries = await pendingEntries()
     expect(entries).toHaveLength(2)
-    expect(entries[1]?.fields).toEqual({ germanLevel: 'B1', stage: 'accompanied' })
+    // A stage change also records when it happened, for the reports' transitions.
+    const today = toIsoDate(new Date())
+    expect(entries[1]?.fields).toEqual({
+      germanLevel: 'B1',
+      stage: 'accompanied',
+      stageHistory: [
+        { stage: 'firstContact', date: today },
+        { stage: 'accompanied', date: today },
+      ],
+    })
   })
 
   it('records nothing for an update that changes nothing', async () => {

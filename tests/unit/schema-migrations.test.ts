@@ -112,9 +112,9 @@ async function openUpgraded(version: 1 | 2): Promise<{ db: LotseDatabase; fixtur
 }
 
 async function expectIntact(db: LotseDatabase, fixture: SchemaFixture): Promise<void> {
-  expect(db.verno).toBe(3)
+  expect(db.verno).toBe(4)
   expect(db.tables.map((table) => table.name).sort()).toEqual(
-    ['appointments', 'checklistItems', 'drafts', 'keyring', 'mentees', 'notes', 'outbox', 'rejections', 'settings'].sort(),
+    ['appointments', 'checklistItems', 'drafts', 'events', 'keyring', 'leads', 'mentees', 'notes', 'outbox', 'rejections', 'settings'].sort(),
   )
   for (const table of [...SYNCED_TABLES, 'drafts', 'rejections'] as const) {
     const key = table === 'drafts' ? 'key' : 'id'

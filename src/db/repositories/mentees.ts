@@ -1,3 +1,4 @@
+import { toIsoDate } from '@/shared/dates'
 import type { Mentee, MenteeFields } from '@/shared/records'
 import { validateMentee } from '@/shared/validation'
 import { getDatabase } from '../db'
@@ -22,8 +23,19 @@ export async function listMentees(): Promise<Mentee[]> {
   return all.filter((m) => !m.deletedAt)
 }
 
+/**
+ * The fields with the stage change recorded: a new mentee or a changed stage adds an entry dated
+ * `today`, so reports can count transitions (into internship, training…) per period.
+ */
+export function withStageHistory(stored: Pick<MenteeFields, 'stage'> | undefined, fields: MenteeFields, today: string): MenteeFields {
+  if (stored && stored.stage === fields.stage) return fields
+  const history = fields.stageHistory ?? []
+  if (history.at(-1)?.stage === fields.stage) return fields
+  return { ...fields, stageHistory: [...history, { stage: fields.stage, date: today }] }
+}
+
 export async function createMentee(fields: MenteeFields): Promise<Mentee> {
-  const checked = validateMentee(fields)
+  const checked = validateMentee(withStageHistory(undefined, fields, toIsoDate(new Date())))
   if (!checked.ok) throw new ValidationFailed(checked.errors)
   return inWriteTransaction((ops) => ops.put('mentees', newId(), checked.value))
 }
@@ -31,7 +43,12 @@ export async function createMentee(fields: MenteeFields): Promise<Mentee> {
 export async function updateMentee(id: string, fields: MenteeFields): Promise<Mentee> {
   const checked = validateMentee(fields)
   if (!checked.ok) throw new ValidationFailed(checked.errors)
-  return inWriteTransaction((ops) => ops.put('mentees', id, checked.value))
+  return inWriteTransaction(async (ops) => {
+    // The history is the record's, not the form's: a form opened before a sync must not shorten it.
+    const stored = await getDatabase().mentees.get(id)
+    const fields = { ...checked.value, stageHistory: stored?.stageHistory ?? checked.value.stageHistory }
+    return ops.put('mentees', id, withStageHistory(stored, fields, toIsoDate(new Date())))
+  })
 }
 
 /** Deletes a mentee with their notes, appointments and checklist items, all or nothing. */
