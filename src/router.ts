@@ -19,6 +19,12 @@ export const routes: RouteRecordRaw[] = [
   },
   { path: '/appointments/:id', name: 'appointment', component: () => import('./views/AppointmentView.vue'), props: true },
   {
+    path: '/appointments/:id/handout',
+    name: 'appointment-handout',
+    component: () => import('./views/AppointmentHandoutView.vue'),
+    props: true,
+  },
+  {
     path: '/appointments/:id/edit',
     name: 'appointment-edit',
     component: () => import('./views/AppointmentEditView.vue'),

@@ -1,6 +1,11 @@
 /** Offers `data` as a JSON file download, without a round trip to the server. */
 export function downloadJson(fileName: string, data: unknown): void {
-  const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' })
+  downloadText(fileName, JSON.stringify(data, null, 2), 'application/json')
+}
+
+/** Offers a text (an `.ics` calendar file, say) as a file download, encoded as UTF-8. */
+export function downloadText(fileName: string, text: string, type: string): void {
+  const blob = new Blob([text], { type })
   const url = URL.createObjectURL(blob)
   const link = document.createElement('a')
   link.href = url

@@ -18,6 +18,14 @@ export function useFormat(inLocale?: MaybeRefOrGetter<string>) {
     date: new Intl.DateTimeFormat(tag.value, { dateStyle: 'medium' }),
     longDate: new Intl.DateTimeFormat(tag.value, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }),
     dateTime: new Intl.DateTimeFormat(tag.value, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }),
+    longDateTime: new Intl.DateTimeFormat(tag.value, {
+      weekday: 'long',
+      day: 'numeric',
+      month: 'long',
+      year: 'numeric',
+      hour: '2-digit',
+      minute: '2-digit',
+    }),
     time: new Intl.DateTimeFormat(tag.value, { hour: '2-digit', minute: '2-digit' }),
     moment: new Intl.DateTimeFormat(tag.value, { weekday: 'long', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }),
     minutes: new Intl.NumberFormat(tag.value, { style: 'unit', unit: 'minute', unitDisplay: 'long' }),
@@ -34,6 +42,8 @@ export function useFormat(inLocale?: MaybeRefOrGetter<string>) {
     formatDate: (isoDate: string) => (isoDate ? formatters.value.date.format(parseIsoDate(isoDate)) : ''),
     formatLongDate: (isoDate: string) => formatters.value.longDate.format(parseIsoDate(isoDate)),
     formatDateTime: (local: string) => (local ? formatters.value.dateTime.format(parseLocalDateTime(local)) : ''),
+    /** Weekday, full date with year and time: for paper that is read again weeks later. */
+    formatLongDateTime: (local: string) => (local ? formatters.value.longDateTime.format(parseLocalDateTime(local)) : ''),
     formatInDays: (days: number) => formatters.value.relative.format(days, 'day'),
     /** A clock time of an epoch-ms moment (today's sync, say). */
     formatTime: (epochMs: number) => formatters.value.time.format(epochMs),
