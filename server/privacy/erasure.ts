@@ -49,6 +49,12 @@ export function emptyCounts(): Record<SyncedTable, number> {
   return Object.fromEntries(SYNCED_TABLES.map((table) => [table, 0])) as Record<SyncedTable, number>
 }
 
+/**
+ * The mentee's records, and the job-fair leads that became this mentee or were merged into it:
+ * they are about the same person (a lead anchors itself, so `mentee_id` alone misses them).
+ */
+const OF_MENTEE = `(mentee_id = $1 OR (tbl = 'leads' AND fields->>'menteeId' = $1::text))`
+
 export async function eraseMentee(db: Database, input: ErasureInput): Promise<ErasureOutcome> {
   const { actor, menteeId, now } = input
   if (actor && !mayErase(actor)) return { ok: false, error: 'forbidden' }
@@ -69,11 +75,9 @@ export async function eraseMentee(db: Database, input: ErasureInput): Promise<Er
       return { ok: false, error: 'not_found' }
     }
     const erased = await tombstoneAllOf(tx, menteeId, now)
-    await tx.query('DELETE FROM conflicts WHERE mentee_id = $1', [menteeId])
+    const { rows: all } = await tx.query<{ id: string }>(`SELECT id::text AS id FROM records WHERE ${OF_MENTEE}`, [menteeId])
+    await tx.query('DELETE FROM conflicts WHERE mentee_id = $1 OR record_id = ANY($2::uuid[])', [menteeId, all.map((row) => row.id)])
     await endAssignments(tx, menteeId, now)
-    const { rows: all } = await tx.query<{ id: string }>('SELECT id::text AS id FROM records WHERE mentee_id = $1', [
-      menteeId,
-    ])
     await scrubAuditOf(
       tx,
       menteeId,
@@ -98,7 +102,7 @@ async function tombstoneAllOf(tx: Queryable, menteeId: string, now: number): Pro
     `WITH erased AS (
        UPDATE records SET deleted = true, fields = '{}', stamps = '{}', writers = '{}', deleted_stamp = $2,
               change_seq = nextval('change_seq'), changed_at = $3
-        WHERE mentee_id = $1 AND NOT deleted
+        WHERE ${OF_MENTEE} AND NOT deleted
         RETURNING tbl)
      SELECT tbl, count(*) AS count FROM erased GROUP BY tbl`,
     [menteeId, stamp, new Date(now)],

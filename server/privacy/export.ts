@@ -23,7 +23,10 @@ export async function exportMentee(db: Database, actor: Actor, menteeId: string,
     await tx.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY')
     const scope = await loadScope(tx, actor)
     const { rows } = await tx.query<RecordRow & { changed_at: Date }>(
-      `SELECT ${RECORD_COLUMNS}, changed_at FROM records WHERE mentee_id = $1 ORDER BY tbl, changed_at, id`,
+      // Job-fair leads that became this mentee are about the same person: they belong in the copy.
+      `SELECT ${RECORD_COLUMNS}, changed_at FROM records
+        WHERE mentee_id = $1 OR (tbl = 'leads' AND fields->>'menteeId' = $1::text)
+        ORDER BY tbl, changed_at, id`,
       [menteeId],
     )
     const mentee = rows.find((row) => row.tbl === 'mentees')
@@ -33,7 +36,7 @@ export async function exportMentee(db: Database, actor: Actor, menteeId: string,
       ExportedRecord[]
     >
     for (const row of rows) {
-      if (row.deleted) continue
+      if (row.deleted || !inScope(scope, row)) continue
       tables[row.tbl].push({ id: row.id, fields: visiblePart(scope, row, row.fields), updatedAt: row.changed_at.toISOString() })
     }
     const conflicts = await listConflicts(tx, actor, { menteeId, limit: MAX_EXPORTED_CONFLICTS })
