@@ -1,5 +1,6 @@
 import { defineStore } from 'pinia'
 import { computed, shallowRef } from 'vue'
+import { onLocalWrite } from '@/db/outbox'
 import { listAppointmentsBetween } from '@/db/repositories/appointments'
 import { listLeaversWithoutOffer, listPermitsExpiringBy } from '@/db/repositories/mentee-attention'
 import { getMenteesByIds } from '@/db/repositories/mentees'
@@ -10,6 +11,8 @@ import { collectDueItems, countNeedingAction, FOLLOW_UP_LOOKAHEAD_DAYS, PERMIT_W
 import { LEAVING_WARNING_DAYS } from './mentee-query'
 
 export const TODAY_APPOINTMENT_DAYS = 7
+/** Saving a form writes a few records in a row; the due list is read again once they settle. */
+const RELOAD_AFTER_WRITE_MS = 300
 
 /** What the start screen shows: what is due soon, and who needs attention. */
 export const useTodayStore = defineStore('today', () => {
@@ -53,6 +56,25 @@ export const useTodayStore = defineStore('today', () => {
     loaded.value = true
   }
 
+  /**
+   * Reads the lists again after every local write while they are loaded, so the due list (and the
+   * app-icon count that follows it) is right after a follow-up is ticked off on another screen.
+   * Returns the function that stops it.
+   */
+  function followLocalWrites(): () => void {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const stopListening = onLocalWrite(() => {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        if (loaded.value) void load().catch(() => undefined)
+      }, RELOAD_AFTER_WRITE_MS)
+    })
+    return () => {
+      clearTimeout(timer)
+      stopListening()
+    }
+  }
+
   function clear(): void {
     latestLoad += 1
     appointments.value = []
@@ -74,6 +96,7 @@ export const useTodayStore = defineStore('today', () => {
     dueItems,
     actionCount,
     load,
+    followLocalWrites,
     clear,
   }
 })
