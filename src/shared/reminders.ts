@@ -77,7 +77,7 @@ function followUpsFrom<R extends FollowUpRecord>(
  *     })),
  *
  * with `leads` added to `DueInput` (the Today store reads them), the `lead` variant added to
- * `DueSubject` (the type checker then points at the two places in TodayView.vue that turn a
+ * `DueSubject` (the type checker then points at the places in TodayView.vue that turn a
  * subject into a name and a link), and the texts `reminders.kinds.leadFollowUp` and
  * `reminders.notification.leadFollowUp.*` in locales/ (tests/unit/reminders.test.ts checks them).
  */
