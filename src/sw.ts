@@ -19,3 +19,16 @@ registerRoute(new NavigationRoute(createHandlerBoundToURL('index.html'), { denyl
 self.addEventListener('message', (event: ExtendableMessageEvent) => {
   if ((event.data as { type?: string } | null)?.type === 'SKIP_WAITING') void self.skipWaiting()
 })
+
+// A due-item notification (src/composables/useReminders.ts) brings Lotse to the front: the window
+// that is open, as it is (a half-filled form stays), or a new one on Today.
+self.addEventListener('notificationclick', (event: NotificationEvent) => {
+  event.notification.close()
+  event.waitUntil(
+    (async () => {
+      const [open] = await self.clients.matchAll({ type: 'window', includeUncontrolled: true })
+      if (open) await open.focus()
+      else await self.clients.openWindow('/')
+    })(),
+  )
+})

@@ -133,6 +133,8 @@ export const useLockStore = defineStore('lock', () => {
 
   /** After sign-out or a revoked device: no data, so no key either. */
   function forget(): void {
+    // The start screen's lists would otherwise outlive the data they were read from.
+    useTodayStore().clear()
     state.value = 'noKey'
   }
 

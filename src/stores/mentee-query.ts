@@ -1,9 +1,9 @@
 import { addDays, daysBetween } from '@/shared/dates'
 import type { Mentee } from '@/shared/records'
+import { PERMIT_WARNING_DAYS } from '@/shared/reminders'
 import { compileQuery } from '@/shared/search'
 import type { Stage } from '@/shared/vocabulary'
 
-export const PERMIT_WARNING_DAYS = 90
 export const LEAVING_WARNING_DAYS = 56
 
 export interface MenteeFilters {

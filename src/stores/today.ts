@@ -1,15 +1,18 @@
 import { defineStore } from 'pinia'
-import { shallowRef } from 'vue'
+import { computed, shallowRef } from 'vue'
+import { onLocalWrite } from '@/db/outbox'
 import { listAppointmentsBetween } from '@/db/repositories/appointments'
 import { listLeaversWithoutOffer, listPermitsExpiringBy } from '@/db/repositories/mentee-attention'
 import { getMenteesByIds } from '@/db/repositories/mentees'
 import { listOpenFollowUps } from '@/db/repositories/notes'
 import { addDays, toIsoDate, toLocalDateTime } from '@/shared/dates'
 import type { Appointment, Mentee, Note } from '@/shared/records'
-import { LEAVING_WARNING_DAYS, PERMIT_WARNING_DAYS } from './mentee-query'
+import { collectDueItems, countNeedingAction, FOLLOW_UP_LOOKAHEAD_DAYS, PERMIT_WARNING_DAYS } from '@/shared/reminders'
+import { LEAVING_WARNING_DAYS } from './mentee-query'
 
 export const TODAY_APPOINTMENT_DAYS = 7
-export const FOLLOW_UP_HORIZON_DAYS = 7
+/** Saving a form writes a few records in a row; the due list is read again once they settle. */
+const RELOAD_AFTER_WRITE_MS = 300
 
 /** What the start screen shows: what is due soon, and who needs attention. */
 export const useTodayStore = defineStore('today', () => {
@@ -18,20 +21,32 @@ export const useTodayStore = defineStore('today', () => {
   const followUps = shallowRef<Note[]>([])
   const expiringPermits = shallowRef<Mentee[]>([])
   const leaversWithoutOffer = shallowRef<Mentee[]>([])
-  /** The mentees the appointments and follow-ups belong to, for their names. */
+  /** The mentees the due items and appointments are about, for their names. */
   const people = shallowRef(new Map<string, Mentee>())
   const loaded = shallowRef(false)
+  /** Counts loads, so a slower earlier one (or one overtaken by `clear`) never lands last. */
+  let latestLoad = 0
+
+  /** Expired and expiring permits, follow-ups, tomorrow's appointments: most urgent first. */
+  const dueItems = computed(() =>
+    collectDueItems({ mentees: expiringPermits.value, notes: followUps.value, appointments: appointments.value }, today.value),
+  )
+  /** Items to act on today or already late (see `countNeedingAction`): on Today and on the app icon. */
+  const actionCount = computed(() => countNeedingAction(dueItems.value))
 
   async function load(now = new Date()): Promise<void> {
+    const request = ++latestLoad
     const day = toIsoDate(now)
     const [a, f, p, l] = await Promise.all([
       listAppointmentsBetween(toLocalDateTime(now), `${addDays(day, TODAY_APPOINTMENT_DAYS)}T00:00`),
-      listOpenFollowUps(addDays(day, FOLLOW_UP_HORIZON_DAYS)),
+      listOpenFollowUps(addDays(day, FOLLOW_UP_LOOKAHEAD_DAYS)),
       listPermitsExpiringBy(addDays(day, PERMIT_WARNING_DAYS)),
       listLeaversWithoutOffer(day, addDays(day, LEAVING_WARNING_DAYS)),
     ])
     // Only the people on screen are read, not the whole list: fast with 10,000 mentees too.
     const owners = await getMenteesByIds([...a, ...f].map((item) => item.menteeId))
+    if (request !== latestLoad) return
+    for (const mentee of p) owners.set(mentee.id, mentee)
     today.value = day
     people.value = owners
     appointments.value = a
@@ -41,7 +56,27 @@ export const useTodayStore = defineStore('today', () => {
     loaded.value = true
   }
 
+  /**
+   * Reads the lists again after every local write while they are loaded, so the due list (and the
+   * app-icon count that follows it) is right after a follow-up is ticked off on another screen.
+   * Returns the function that stops it.
+   */
+  function followLocalWrites(): () => void {
+    let timer: ReturnType<typeof setTimeout> | undefined
+    const stopListening = onLocalWrite(() => {
+      clearTimeout(timer)
+      timer = setTimeout(() => {
+        if (loaded.value) void load().catch(() => undefined)
+      }, RELOAD_AFTER_WRITE_MS)
+    })
+    return () => {
+      clearTimeout(timer)
+      stopListening()
+    }
+  }
+
   function clear(): void {
+    latestLoad += 1
     appointments.value = []
     followUps.value = []
     expiringPermits.value = []
@@ -50,5 +85,18 @@ export const useTodayStore = defineStore('today', () => {
     loaded.value = false
   }
 
-  return { today, appointments, followUps, expiringPermits, leaversWithoutOffer, people, loaded, load, clear }
+  return {
+    today,
+    appointments,
+    followUps,
+    expiringPermits,
+    leaversWithoutOffer,
+    people,
+    loaded,
+    dueItems,
+    actionCount,
+    load,
+    followLocalWrites,
+    clear,
+  }
 })

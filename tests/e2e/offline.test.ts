@@ -146,7 +146,8 @@ describe('offline', () => {
     expect(profile).toContain(text('de', 'appointmentType.immigrationOffice'))
     expect(await page.locator(`a[href="${new URL(appointmentUrl).pathname}"]`).count()).toBe(1)
 
-    // Today: the appointment and the expiring permit; the follow-up is not due yet.
+    // Today: the appointment, and on the due list tomorrow's appointment and the expiring permit;
+    // the follow-up is not due yet.
     await page.getByRole('link', { name: text('de', 'nav.today'), exact: true }).click()
     const todayScreen = page.getByTestId('today')
     await todayScreen.waitFor()
@@ -154,12 +155,12 @@ describe('offline', () => {
     const appointments = await page.getByRole('region', { name: text('de', 'today.appointments', { days: 7 }) }).innerText()
     expect(appointments).toContain(text('de', 'appointmentType.immigrationOffice'))
     expect(appointments).toContain('09:30')
-    const permits = await page.getByRole('region', { name: text('de', 'today.permits', { days: 90 }) }).innerText()
-    expect(permits).toContain(FULL_NAME)
-    expect(permits).toContain(permitWarning)
-    const followUps = await page.getByRole('region', { name: text('de', 'today.followUps') }).innerText()
-    expect(followUps).not.toContain(FOLLOW_UP)
-    expect(followUps).toContain(text('de', 'today.noFollowUps'))
+    const due = await page.getByRole('region', { name: text('de', 'reminders.title') }).innerText()
+    expect(due).toContain(FULL_NAME)
+    expect(due).toContain(permitWarning)
+    expect(due).toContain(text('de', 'reminders.permitThreshold', { days: 30 }))
+    expect(due).toContain(text('de', 'reminders.appointmentTomorrow', { time: '09:30' }))
+    expect(due).not.toContain(FOLLOW_UP)
 
     // What is really on the device: one mentee, and changes waiting for sync.
     const counts = await countRecords(page, ['mentees', 'notes', 'appointments', 'checklistItems', 'outbox'])

@@ -69,5 +69,13 @@ describe('the Today screen', () => {
     expect(store.followUps.map((n) => n.id)).toEqual([overdue.id])
     expect(store.expiringPermits.map((m) => m.id)).toEqual([soon.id])
     expect(store.leaversWithoutOffer.map((m) => m.id)).toEqual([leaver.id])
+    // The due list from the same records: late first, then today's, then what is coming.
+    expect(store.dueItems.map((item) => [item.kind, item.recordId])).toEqual([
+      ['noteFollowUp', overdue.id],
+      ['appointment', appointment.id],
+      ['permit', soon.id],
+    ])
+    expect(store.actionCount).toBe(2)
+    expect(store.people.get(soon.id)?.givenName).toBe('Bald')
   })
 })
