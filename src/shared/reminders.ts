@@ -1,5 +1,5 @@
 import { addDays, daysBetween } from './dates'
-import type { Appointment, Mentee, Note } from './records'
+import { menteeDisplayName, type Appointment, type Lead, type Mentee, type Note } from './records'
 import type { AppointmentType } from './vocabulary'
 
 /**
@@ -35,6 +35,8 @@ export interface DueInput {
   mentees: readonly Mentee[]
   notes: readonly Note[]
   appointments: readonly Appointment[]
+  /** Job-fair leads to contact again (anonymised ones and those without consent have no follow-up). */
+  leads?: readonly Lead[]
 }
 
 /** Anything someone has to come back to on a given day and then ticks off. */
@@ -46,7 +48,10 @@ export interface FollowUpRecord {
 }
 
 /** Whom a due item is about: the screen shows their name and links to them. */
-export type DueSubject = { type: 'mentee'; menteeId: string }
+export type DueSubject =
+  | { type: 'mentee'; menteeId: string }
+  /** A person captured at a job fair; the name is the lead's own (leads are not mentees). */
+  | { type: 'lead'; leadId: string; eventId: string; name: string }
 
 /** One open follow-up as its kind's source describes it. */
 interface FollowUpEntry {
@@ -85,6 +90,14 @@ export const FOLLOW_UP_KINDS = {
   noteFollowUp: followUpsFrom(
     (input) => input.notes,
     (note) => ({ subject: { type: 'mentee', menteeId: note.menteeId }, text: note.followUpText }),
+  ),
+  leadFollowUp: followUpsFrom(
+    // Only who agreed to be contacted; an anonymised lead has nobody left to call.
+    (input) => (input.leads ?? []).filter((lead) => lead.consentFollowUp && !lead.anonymised),
+    (lead) => ({
+      subject: { type: 'lead', leadId: lead.id, eventId: lead.eventId, name: menteeDisplayName(lead) },
+      text: '',
+    }),
   ),
 } satisfies Record<string, FollowUpSource>
 export type FollowUpKind = keyof typeof FOLLOW_UP_KINDS

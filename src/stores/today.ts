@@ -3,10 +3,11 @@ import { computed, shallowRef } from 'vue'
 import { onLocalWrite } from '@/db/outbox'
 import { listAppointmentsBetween } from '@/db/repositories/appointments'
 import { listLeaversWithoutOffer, listPermitsExpiringBy } from '@/db/repositories/mentee-attention'
+import { listOpenLeadFollowUps } from '@/db/repositories/leads'
 import { getMenteesByIds } from '@/db/repositories/mentees'
 import { listOpenFollowUps } from '@/db/repositories/notes'
 import { addDays, toIsoDate, toLocalDateTime } from '@/shared/dates'
-import type { Appointment, Mentee, Note } from '@/shared/records'
+import type { Appointment, Lead, Mentee, Note } from '@/shared/records'
 import { collectDueItems, countNeedingAction, FOLLOW_UP_LOOKAHEAD_DAYS, PERMIT_WARNING_DAYS } from '@/shared/reminders'
 import { LEAVING_WARNING_DAYS } from './mentee-query'
 
@@ -19,6 +20,7 @@ export const useTodayStore = defineStore('today', () => {
   const today = shallowRef(toIsoDate(new Date()))
   const appointments = shallowRef<Appointment[]>([])
   const followUps = shallowRef<Note[]>([])
+  const leadFollowUps = shallowRef<Lead[]>([])
   const expiringPermits = shallowRef<Mentee[]>([])
   const leaversWithoutOffer = shallowRef<Mentee[]>([])
   /** The mentees the due items and appointments are about, for their names. */
@@ -29,7 +31,10 @@ export const useTodayStore = defineStore('today', () => {
 
   /** Expired and expiring permits, follow-ups, tomorrow's appointments: most urgent first. */
   const dueItems = computed(() =>
-    collectDueItems({ mentees: expiringPermits.value, notes: followUps.value, appointments: appointments.value }, today.value),
+    collectDueItems(
+      { mentees: expiringPermits.value, notes: followUps.value, appointments: appointments.value, leads: leadFollowUps.value },
+      today.value,
+    ),
   )
   /** Items to act on today or already late (see `countNeedingAction`): on Today and on the app icon. */
   const actionCount = computed(() => countNeedingAction(dueItems.value))
@@ -37,11 +42,12 @@ export const useTodayStore = defineStore('today', () => {
   async function load(now = new Date()): Promise<void> {
     const request = ++latestLoad
     const day = toIsoDate(now)
-    const [a, f, p, l] = await Promise.all([
+    const [a, f, p, l, lf] = await Promise.all([
       listAppointmentsBetween(toLocalDateTime(now), `${addDays(day, TODAY_APPOINTMENT_DAYS)}T00:00`),
       listOpenFollowUps(addDays(day, FOLLOW_UP_LOOKAHEAD_DAYS)),
       listPermitsExpiringBy(addDays(day, PERMIT_WARNING_DAYS)),
       listLeaversWithoutOffer(day, addDays(day, LEAVING_WARNING_DAYS)),
+      listOpenLeadFollowUps(addDays(day, FOLLOW_UP_LOOKAHEAD_DAYS)),
     ])
     // Only the people on screen are read, not the whole list: fast with 10,000 mentees too.
     const owners = await getMenteesByIds([...a, ...f].map((item) => item.menteeId))
@@ -51,6 +57,7 @@ export const useTodayStore = defineStore('today', () => {
     people.value = owners
     appointments.value = a
     followUps.value = f
+    leadFollowUps.value = lf
     expiringPermits.value = p
     leaversWithoutOffer.value = l
     loaded.value = true
@@ -79,6 +86,7 @@ export const useTodayStore = defineStore('today', () => {
     latestLoad += 1
     appointments.value = []
     followUps.value = []
+    leadFollowUps.value = []
     expiringPermits.value = []
     leaversWithoutOffer.value = []
     people.value = new Map()

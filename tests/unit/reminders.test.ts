@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
 import { SUPPORTED_LOCALES } from '@/i18n'
 import { addDays } from '@/shared/dates'
-import type { Appointment, Mentee, Note } from '@/shared/records'
+import { emptyLead, type Appointment, type Lead, type Mentee, type Note } from '@/shared/records'
 import {
   announcedKeysOf,
   announcementsFor,
@@ -256,5 +256,37 @@ describe('texts of the due list', () => {
       ].filter((key) => typeof lookup(tree, key) !== 'string')
       expect(missing, locale).toEqual([])
     }
+  })
+})
+
+describe('lead follow-ups from job fairs', () => {
+  const lead = (extra: Partial<Lead>): Lead => ({
+    ...emptyLead('event-1'),
+    id: `lead-${Math.random()}`,
+    createdAt: 0,
+    updatedAt: 0,
+    givenName: 'Testperson',
+    familyName: 'Messe',
+    phone: '+49 000 0000',
+    consentFollowUp: true,
+    followUpDue: TODAY,
+    ...extra,
+  })
+
+  it('lists a consented lead due today under the lead, linking to its fair', () => {
+    const items = collectDueItems({ mentees: [], notes: [], appointments: [], leads: [lead({})] }, TODAY)
+    expect(items).toHaveLength(1)
+    expect(items[0]).toMatchObject({ kind: 'leadFollowUp', severity: 'actToday', subject: { type: 'lead', eventId: 'event-1', name: 'Testperson Messe' } })
+  })
+
+  it('leaves out leads without consent, anonymised, done or deleted ones', () => {
+    const leads = [
+      lead({ consentFollowUp: false }),
+      lead({ anonymised: true }),
+      lead({ followUpDone: true }),
+      lead({ deletedAt: 1 }),
+      lead({ followUpDue: '' }),
+    ]
+    expect(collectDueItems({ mentees: [], notes: [], appointments: [], leads }, TODAY)).toEqual([])
   })
 })

@@ -99,3 +99,9 @@ export async function anonymiseExpiredLeads(today: string, retentionDays: number
     return current.length
   })
 }
+
+/** Open follow-ups of leads due on or before `until` (overdue ones included), soonest first. */
+export async function listOpenLeadFollowUps(until: string): Promise<Lead[]> {
+  const leads = await guarded(() => getDatabase().leads.where('followUpDue').between('0', until, true, true).toArray())
+  return leads.filter((lead) => isLive(lead) && !lead.followUpDone).sort((a, b) => a.followUpDue.localeCompare(b.followUpDue))
+}
