@@ -52,11 +52,16 @@ export function toStorageError(error: unknown): StorageError {
   return new StorageError(kind, { cause: error })
 }
 
-/** Runs a storage operation and rethrows any failure as a classified StorageError. */
+/**
+ * Runs a storage operation and rethrows any failure as a classified StorageError. A validation
+ * failure raised inside a transaction (a record gone meanwhile) stays what it is: the user is
+ * told what is wrong with the input, not that storage failed.
+ */
 export async function guarded<T>(operation: () => Promise<T>): Promise<T> {
   try {
     return await operation()
   } catch (error) {
+    if (error instanceof ValidationFailed) throw error
     throw toStorageError(error)
   }
 }
