@@ -1,26 +1,30 @@
 /**
  * Every released Dexie schema, opened by the current code: the stored databases of v1 (first
- * release, outbox entries without `hlc`) and v2 (sync) from tests/fixtures (made by
+ * release, outbox entries without `hlc`), v2 (sync) and v3 (encryption at rest: rows sealed under
+ * a data key wrapped by the fixture's passphrase) from tests/fixtures (made by
  * tests/fixtures/make-schema-fixtures.ts) are loaded into fake-indexeddb with their own store
  * definitions, then opened with `openDatabase` as a phone that installs the new version would.
- * Nothing may be lost, and the upgraded database must still sync with the real endpoint (in
- * process, through `app.inject`).
+ * Nothing may be lost, sealed rows stay sealed and open with the passphrase, and the upgraded
+ * database must still sync with the real endpoint (in process, through `app.inject`).
  */
 import { readFileSync } from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { isDeepStrictEqual } from 'node:util'
-import { afterAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Dexie } from 'dexie'
 import type { FastifyInstance } from 'fastify'
 import { createTeam, createUser } from '../../server/accounts/accounts'
 import { buildServer } from '../../server/app'
 import { openDatabase as openServerDatabase, type Database } from '../../server/db/database'
 import { openDatabase, useDatabase, type LotseDatabase } from '@/db/db'
-import { updateMentee } from '@/db/repositories/mentees'
-import { outboxSummary, readCursor } from '@/db/sync-store'
-import { isStamp } from '@/shared/hlc'
+import { isUnlocked, MAX_FAILED_ATTEMPTS, PBKDF2_ITERATIONS, unlock } from '@/db/keyring'
+import { listMentees, updateMentee } from '@/db/repositories/mentees'
+import { isSealedRow, newDataKey, useKeyForEveryDatabase } from '@/db/sealing'
+import { outboxSummary, readCursor, readSession } from '@/db/sync-store'
+import { HybridLogicalClock, isStamp } from '@/shared/hlc'
 import { PROTOCOL_SCHEMA_VERSION, type Mutation, type MutationResult, type PushResponse, type SessionResponse } from '@/shared/protocol'
-import type { MenteeFields } from '@/shared/records'
+import { emptyMentee, type MenteeFields } from '@/shared/records'
 import { SyncClient, type FetchFunction } from '@/sync/client'
 import { syncOnce } from '@/sync/engine'
 
@@ -38,6 +42,10 @@ interface SchemaFixture {
   rows: Record<string, Row[]>
   serverHistory?: { device: 'this' | 'colleague'; mutation: Mutation }[]
   cursorSeq?: number
+  /** v3: the passphrase the data key is wrapped under. */
+  passphrase?: string
+  /** v3: the sealed stores as the unlocked app reads them (`rows` holds them sealed). */
+  plaintext?: Record<string, Row[]>
 }
 
 type Row = Record<string, unknown>
@@ -45,11 +53,23 @@ type Row = Record<string, unknown>
 const SYNCED_TABLES = ['mentees', 'notes', 'appointments', 'checklistItems'] as const
 const SLOW = 60_000
 
-function readFixture(file: string): SchemaFixture {
-  return JSON.parse(readFileSync(new URL(`../fixtures/${file}`, import.meta.url), 'utf8')) as SchemaFixture
+/** The generator writes bytes as `{"$binary": "Uint8Array" | "ArrayBuffer", "base64": …}`. */
+function decodeBinary(_key: string, value: unknown): unknown {
+  if (value && typeof value === 'object' && '$binary' in value) {
+    const { $binary, base64 } = value as { $binary: string; base64: string }
+    const bytes = Uint8Array.from(Buffer.from(base64, 'base64'))
+    if ($binary === 'Uint8Array') return bytes
+    if ($binary === 'ArrayBuffer') return bytes.buffer
+    throw new Error(`unknown binary type ${$binary}`)
+  }
+  return value
 }
 
-const FIXTURES = { 1: readFixture('schema-v1.json'), 2: readFixture('schema-v2.json') }
+function readFixture(file: string): SchemaFixture {
+  return JSON.parse(readFileSync(new URL(`../fixtures/${file}`, import.meta.url), 'utf8'), decodeBinary) as SchemaFixture
+}
+
+const FIXTURES = { 1: readFixture('schema-v1.json'), 2: readFixture('schema-v2.json'), 3: readFixture('schema-v3.json') }
 
 function requestResult<T>(request: IDBRequest<T>): Promise<T> {
   return new Promise((resolve, reject) => {
@@ -101,7 +121,7 @@ function byKey(rows: Row[], key: string): Row[] {
 }
 
 /** Opens a stored database with the current code, which upgrades it. */
-async function openUpgraded(version: 1 | 2): Promise<{ db: LotseDatabase; fixture: SchemaFixture }> {
+async function openUpgraded(version: 1 | 2 | 3): Promise<{ db: LotseDatabase; fixture: SchemaFixture }> {
   const fixture = FIXTURES[version]
   const name = `schema-v${version}-${crypto.randomUUID()}`
   await loadFixture(fixture, name)
@@ -111,27 +131,29 @@ async function openUpgraded(version: 1 | 2): Promise<{ db: LotseDatabase; fixtur
   return { db, fixture }
 }
 
+/** Every record, draft, setting, refusal and change as the app of the release read them. */
 async function expectIntact(db: LotseDatabase, fixture: SchemaFixture): Promise<void> {
+  const stored = fixture.plaintext ?? fixture.rows
   expect(db.verno).toBe(4)
   expect(db.tables.map((table) => table.name).sort()).toEqual(
     ['appointments', 'checklistItems', 'drafts', 'events', 'keyring', 'leads', 'mentees', 'notes', 'outbox', 'rejections', 'settings'].sort(),
   )
   for (const table of [...SYNCED_TABLES, 'drafts', 'rejections'] as const) {
     const key = table === 'drafts' ? 'key' : 'id'
-    expect(byKey(await db.table(table).toArray(), key), table).toEqual(byKey(fixture.rows[table] ?? [], key))
+    expect(byKey(await db.table(table).toArray(), key), table).toEqual(byKey(stored[table] ?? [], key))
   }
   // Every stored setting is kept; an upgrade may add the clock's last stamp (and nothing else).
   const settings = await db.settings.toArray()
-  const added = settings.filter((setting) => !(fixture.rows.settings ?? []).some((row) => row.key === setting.key))
-  expect(byKey(settings.filter((setting) => !added.includes(setting)) as unknown as Row[], 'key')).toEqual(byKey(fixture.rows.settings ?? [], 'key'))
+  const added = settings.filter((setting) => !(stored.settings ?? []).some((row) => row.key === setting.key))
+  expect(byKey(settings.filter((setting) => !added.includes(setting)) as unknown as Row[], 'key')).toEqual(byKey(stored.settings ?? [], 'key'))
   expect(added.map((setting) => setting.key)).toEqual(added.length ? ['clockLast'] : [])
   const outbox = await db.outbox.orderBy('seq').toArray()
-  const stored = byKey(fixture.rows.outbox ?? [], 'seq')
-  expect(outbox.map(({ hlc: _hlc, ...entry }) => entry)).toEqual(stored.map(({ hlc: _hlc, ...entry }) => entry))
+  const storedOutbox = byKey(stored.outbox ?? [], 'seq')
+  expect(outbox.map(({ hlc: _hlc, ...entry }) => entry)).toEqual(storedOutbox.map(({ hlc: _hlc, ...entry }) => entry))
   for (const [index, entry] of outbox.entries()) {
     expect(isStamp(entry.hlc), `outbox ${entry.seq} has no valid stamp: ${String(entry.hlc)}`).toBe(true)
     // Entries that had a stamp keep it.
-    if (stored[index]!.hlc !== undefined) expect(entry.hlc).toBe(stored[index]!.hlc)
+    if (storedOutbox[index]!.hlc !== undefined) expect(entry.hlc).toBe(storedOutbox[index]!.hlc)
   }
   // The device's clock goes on after every stamp its outbox holds.
   const clockLast = settings.find((setting) => setting.key === 'clockLast')?.value
@@ -186,11 +208,14 @@ async function startEndpoint(): Promise<Endpoint> {
   return endpoint
 }
 
+interface SignedIn {
+  client: SyncClient
+  deviceId: string
+  answers: PushResponse[]
+}
+
 /** Signs in (a new device) and returns a client that records every push answer. */
-async function signIn(
-  endpoint: Endpoint,
-  user: { username: string; password: string },
-): Promise<{ client: SyncClient; deviceId: string; answers: PushResponse[] }> {
+async function signIn(endpoint: Endpoint, user: { username: string; password: string }): Promise<SignedIn> {
   const response = await endpoint.transport('/api/v1/session', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -281,6 +306,88 @@ async function snapshot(db: LotseDatabase): Promise<Record<string, Row[]>> {
   return Object.fromEntries(await Promise.all(SYNCED_TABLES.map(async (table) => [table, await db.table(table).toArray()] as const)))
 }
 
+/**
+ * An endpoint holding the history the fixture's stored cursor refers to (`serverHistory`, pushed
+ * by this device's user and a colleague), with both signed in.
+ */
+async function endpointWithHistory(fixture: SchemaFixture): Promise<{ endpoint: Endpoint; device: SignedIn; colleague: SignedIn }> {
+  const endpoint = await startEndpoint()
+  const device = await signIn(endpoint, COACH)
+  const colleague = await signIn(endpoint, COLLEAGUE)
+  for (const { device: who, mutation } of fixture.serverHistory!) {
+    const sender = who === 'this' ? device : colleague
+    const answer = await sender.client.push({ deviceId: sender.deviceId, schemaVersion: PROTOCOL_SCHEMA_VERSION, mutations: [mutation] })
+    expect(answer.results).toEqual([{ seq: mutation.seq, status: 'applied' }])
+  }
+  const { rows } = await endpoint.db.query<{ max: number }>('SELECT max(change_seq) AS max FROM records')
+  expect(rows[0]!.max).toBe(fixture.cursorSeq)
+  device.answers.length = 0
+  return { endpoint, device, colleague }
+}
+
+/** Every store as IndexedDB holds it, read past the sealing layer. */
+async function storedRows(name: string): Promise<Record<string, Row[]>> {
+  const raw = new Dexie(name)
+  await raw.open()
+  try {
+    return Object.fromEntries(await Promise.all(raw.tables.map(async (table) => [table.name, (await table.toArray()) as Row[]] as const)))
+  } finally {
+    raw.close()
+  }
+}
+
+/** `toEqual` does not look into ArrayBuffers (the wrapped key is one): compare their bytes. */
+function viewingBuffers(value: unknown): unknown {
+  if (Object.prototype.toString.call(value) === '[object ArrayBuffer]') return new Uint8Array(value as ArrayBuffer)
+  if (ArrayBuffer.isView(value)) return value
+  if (Array.isArray(value)) return value.map(viewingBuffers)
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, viewingBuffers(item)]))
+  return value
+}
+
+function stringsIn(value: unknown, into: Set<string>): Set<string> {
+  if (typeof value === 'string') into.add(value)
+  else if (Array.isArray(value)) for (const item of value) stringsIn(item, into)
+  else if (value && typeof value === 'object') for (const item of Object.values(value)) stringsIn(item, into)
+  return into
+}
+
+/**
+ * The texts only sealed fields of the v3 fixture hold: each row's fields that its plaintext has
+ * and its stored form has not. Short words and texts that also stand in readable fields (ids,
+ * dates) are left out, so a match means a sealed value lies readable.
+ */
+function sealedTexts(fixture: SchemaFixture): string[] {
+  const sealed = new Set<string>()
+  const readable = new Set<string>()
+  for (const [table, plainRows] of Object.entries(fixture.plaintext!)) {
+    const keyPath = String(fixture.stores[table]!.keyPath)
+    for (const plain of plainRows) {
+      const stored = fixture.rows[table]!.find((row) => row[keyPath] === plain[keyPath])!
+      for (const [field, value] of Object.entries(plain)) stringsIn(value, field in stored ? readable : sealed)
+    }
+  }
+  return [...sealed].filter((text) => text.length >= 6 && ![...readable].some((other) => other.includes(text)))
+}
+
+/** Stored rows as text, sealed bytes included (read both as Latin-1 and as UTF-8). */
+function storedText(rows: Record<string, Row[]>): string {
+  return JSON.stringify(rows, (_key, value: unknown) =>
+    value instanceof Uint8Array ? `${Buffer.from(value).toString('latin1')}|${Buffer.from(value).toString('utf8')}` : value,
+  )
+}
+
+/** Every record, change, draft, refusal and the session are sealed at rest; no sealed text lies readable. */
+function expectSealedAtRest(rows: Record<string, Row[]>, texts: string[]): void {
+  for (const table of [...SYNCED_TABLES, 'outbox', 'drafts', 'rejections'] as const) {
+    const unsealed = rows[table]!.filter((row) => !isSealedRow(row))
+    expect(unsealed, `${table} rows stored readable`).toEqual([])
+  }
+  expect(rows.settings!.filter((row) => row.key === 'session').every(isSealedRow)).toBe(true)
+  const text = storedText(rows)
+  expect(texts.filter((secret) => text.includes(secret))).toEqual([])
+}
+
 // ---------------------------------------------------------------------------------------------
 
 describe('schema v1 (first release, no sync)', () => {
@@ -344,17 +451,7 @@ describe('schema v2 (sync release)', () => {
   it('syncs from its stored cursor: the endpoint receives every stored change and the device catches up', async () => {
     const fixture = FIXTURES[2]
     // The endpoint's side of the history the stored cursor refers to.
-    const endpoint = await startEndpoint()
-    const device = await signIn(endpoint, COACH)
-    const colleague = await signIn(endpoint, COLLEAGUE)
-    for (const { device: who, mutation } of fixture.serverHistory!) {
-      const sender = who === 'this' ? device : colleague
-      const answer = await sender.client.push({ deviceId: sender.deviceId, schemaVersion: PROTOCOL_SCHEMA_VERSION, mutations: [mutation] })
-      expect(answer.results).toEqual([{ seq: mutation.seq, status: 'applied' }])
-    }
-    const { rows } = await endpoint.db.query<{ max: number }>('SELECT max(change_seq) AS max FROM records')
-    expect(rows[0]!.max).toBe(fixture.cursorSeq)
-    device.answers.length = 0
+    const { endpoint, device } = await endpointWithHistory(fixture)
 
     const { db } = await openUpgraded(2)
     const storedCursor = await readCursor()
@@ -368,6 +465,72 @@ describe('schema v2 (sync release)', () => {
     const refused = fixture.rows.rejections!.map((r) => `${String(r.table)}:${String(r.recordId)}`)
     expect(await db.rejections.count()).toBe(1)
     await expectSynced(endpoint, db, before, outbox as unknown as Row[], device.answers, new Set(refused))
+    db.close()
+  }, SLOW)
+})
+
+describe('schema v3 (encryption at rest)', () => {
+  const fixture = FIXTURES[3]
+  const texts = sealedTexts(fixture)
+
+  // Only the fixture's passphrase opens these rows, not the key the set-up gives every database.
+  beforeAll(() => useKeyForEveryDatabase(undefined))
+  afterAll(async () => useKeyForEveryDatabase(await newDataKey(false)))
+
+  it('opens with the current code, locked; the fixture’s passphrase unlocks every record, draft, setting, refusal and change as stored, still sealed at rest', async () => {
+    // The check below is only worth something if the fixture has sealed texts to look for.
+    expect(texts).toEqual(expect.arrayContaining(['Versiegelt', 'fixture-token-v3-not-valid-anywhere', 'Erfundene Meldebescheinigung mitnehmen']))
+    const { db } = await openUpgraded(3)
+    expect(db.verno).toBe(4)
+    expect([await db.events.count(), await db.leads.count()]).toEqual([0, 0])
+    expect(isUnlocked()).toBe(false)
+    await expect(listMentees()).rejects.toMatchObject({ kind: 'locked' })
+    await expect(readSession()).rejects.toMatchObject({ kind: 'locked' })
+
+    expect(await unlock('nicht die Passphrase')).toEqual({ ok: false, reason: 'wrongPassphrase', attemptsLeft: MAX_FAILED_ATTEMPTS - 1 })
+    expect(isUnlocked()).toBe(false)
+    expect(await unlock(fixture.passphrase!)).toEqual({ ok: true })
+    expect(isUnlocked()).toBe(true)
+    await expectIntact(db, fixture)
+
+    // Nothing was rewritten: the stored rows are byte for byte the release's (the key is not
+    // rewrapped, its iterations are still today's), and the new stores are empty.
+    expect(fixture.rows.keyring![0]).toMatchObject({ kdf: { iterations: PBKDF2_ITERATIONS } })
+    const stored = await storedRows(db.name)
+    expect(viewingBuffers(stored)).toEqual(viewingBuffers({ ...fixture.rows, events: [], leads: [] }))
+    expectSealedAtRest(stored, texts)
+    db.close()
+  }, SLOW)
+
+  it('syncs from its stored cursor once unlocked: the endpoint receives every stored change, the device pulls what is new, and stores it sealed', async () => {
+    const { endpoint, device, colleague } = await endpointWithHistory(fixture)
+    // After the snapshot, the colleague added a person: the device has to pull it.
+    const newcomer = crypto.randomUUID()
+    const newcomerFields = { ...emptyMentee(), givenName: 'Nachzüglerin', familyName: 'Vom-Server-Neu', languages: ['ar'] }
+    const colleagueClock = new HybridLogicalClock('colleague-later')
+    const pushed = await colleague.client.push({
+      deviceId: colleague.deviceId,
+      schemaVersion: PROTOCOL_SCHEMA_VERSION,
+      mutations: [{ seq: 2, table: 'mentees', id: newcomer, op: 'upsert', fields: newcomerFields, hlc: colleagueClock.now() }],
+    })
+    expect(pushed.results).toEqual([{ seq: 2, status: 'applied' }])
+
+    const { db } = await openUpgraded(3)
+    expect(await unlock(fixture.passphrase!)).toEqual({ ok: true })
+    const storedCursor = await readCursor()
+    expect(storedCursor).toBe(fixture.plaintext!.settings!.find((row) => row.key === 'syncCursor')!.value)
+    const before = await snapshot(db)
+    const outbox = await db.outbox.orderBy('seq').toArray()
+    const report = await syncOnce(device.client, device.deviceId)
+    expect(report.refused).toBe(0)
+    expect(report.pushed).toBe(outbox.length)
+    expect(await readCursor()).not.toBe(storedCursor)
+    expect(await db.mentees.get(newcomer)).toMatchObject(newcomerFields)
+    const refused = fixture.plaintext!.rejections!.map((r) => `${String(r.table)}:${String(r.recordId)}`)
+    expect(await db.rejections.count()).toBe(1)
+    await expectSynced(endpoint, db, before, outbox as unknown as Row[], device.answers, new Set(refused))
+    // What sync wrote is sealed like the rest.
+    expectSealedAtRest(await storedRows(db.name), [...texts, 'Nachzüglerin', 'Vom-Server-Neu'])
     db.close()
   }, SLOW)
 })
