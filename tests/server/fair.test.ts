@@ -158,6 +158,27 @@ for (const database of forEachDatabase()) {
       expect(await anonymiseExpiredLeads(db, { now: now + DAY / 24, days: 14 })).not.toContain(noConsent)
     })
 
+    it('exports and erases the lead a mentee came from together with the mentee', async () => {
+      const guide = await TestDevice.signIn(server, guideA)
+      const coach = await TestDevice.signIn(server, users.coachA)
+      const [eventId, leadId, menteeId] = [randomUUID(), randomUUID(), randomUUID()]
+      await guide.push(guide.upsert('events', eventId, fair('2026-03-14')), guide.upsert('leads', leadId, lead(eventId, 'Kateryna')))
+      // The coach turns the lead into a mentee: the mentee, and the lead naming it.
+      await coach.push(coach.upsert('mentees', menteeId, mentee('Kateryna')), coach.upsert('leads', leadId, { menteeId }))
+
+      const exported = await coach.call<{ tables: Record<string, { id: string }[]> }>('GET', `/api/v1/mentees/${menteeId}/export`)
+      expect(exported.status).toBe(200)
+      expect(exported.body.tables.leads?.map((row) => row.id)).toEqual([leadId])
+
+      const before = await guide.pullAll()
+      const erased = await coach.call<{ erased: Record<string, number> }>('POST', `/api/v1/mentees/${menteeId}/erasure`)
+      expect(erased.body.erased).toMatchObject({ mentees: 1, leads: 1, events: 0 })
+      const { changes } = await guide.pullAll(before.cursor)
+      expect(changes).toContainEqual({ table: 'leads', id: leadId, op: 'delete' })
+      const { rows } = await db.query<{ fields: object }>(`SELECT fields FROM records WHERE tbl = 'leads' AND id = $1`, [leadId])
+      expect(rows[0]?.fields).toEqual({})
+    })
+
     it('reads the retention period from the environment and refuses nonsense', () => {
       expect(leadRetentionDaysFromEnv({})).toBe(14)
       expect(leadRetentionDaysFromEnv({ LEAD_RETENTION_DAYS: '30' })).toBe(30)

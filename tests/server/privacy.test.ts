@@ -123,7 +123,7 @@ for (const database of forEachDatabase()) {
 
       const erased = await erase(coach, ids.mentee)
       expect(erased.status).toBe(200)
-      expect(erased.body.erased).toEqual({ mentees: 1, notes: 1, appointments: 1, checklistItems: 1 })
+      expect(erased.body.erased).toEqual({ mentees: 1, notes: 1, appointments: 1, checklistItems: 1, events: 0, leads: 0 })
 
       // The server keeps only {table, id, deleted}: no content, no conflict values, no assignment.
       const { rows } = await db.query<{ tbl: string; fields: object; stamps: object; writers: object; deleted: boolean }>(
@@ -187,7 +187,7 @@ for (const database of forEachDatabase()) {
       expect(byCoordinator.status).toBe(200)
       const twice = await erase(coach, ids.mentee)
       expect(twice.status).toBe(200)
-      expect(twice.body.erased).toEqual({ mentees: 0, notes: 0, appointments: 0, checklistItems: 0 })
+      expect(twice.body.erased).toEqual({ mentees: 0, notes: 0, appointments: 0, checklistItems: 0, events: 0, leads: 0 })
     })
 
     it('exports every table and the conflict log of one mentee, cut to what the user may see', async () => {
@@ -201,7 +201,7 @@ for (const database of forEachDatabase()) {
       expect(full.status).toBe(200)
       expect(full.headers.get('content-disposition')).toContain('attachment')
       expect(full.headers.get('cache-control')).toBe('no-store')
-      expect(Object.keys(full.body.tables).sort()).toEqual(['appointments', 'checklistItems', 'mentees', 'notes'])
+      expect(Object.keys(full.body.tables).sort()).toEqual(['appointments', 'checklistItems', 'events', 'leads', 'mentees', 'notes'])
       expect(full.body.tables.mentees[0]!.fields).toMatchObject({ givenName: PERSONAL.givenName, residenceStatus: 'asylumPending' })
       expect(full.body.tables.notes[0]!.fields).toMatchObject({ text: PERSONAL.note })
       expect(full.body.tables.appointments[0]!.id).toBe(ids.appointment)
@@ -318,7 +318,7 @@ for (const database of forEachDatabase()) {
       expect(mine.find((row) => row.action === 'export' && row.target_id === ids.mentee)).toBeDefined()
       expect(mine.find((row) => row.action === 'device_revoked' && row.target_id === session.body.deviceId)).toBeDefined()
       expect(mine.find((row) => row.action === 'erasure' && row.target_id === ids.mentee)).toMatchObject({
-        details: { reason: 'request', erased: { mentees: 1, notes: 1, appointments: 1, checklistItems: 1 } },
+        details: { reason: 'request', erased: { mentees: 1, notes: 1, appointments: 1, checklistItems: 1, events: 0, leads: 0 } },
       })
       // The unknown username is a keyed hash, nothing more.
       const unknown = rows.filter((row) => row.action === 'sign_in_failed' && row.actor_id === null)
