@@ -228,7 +228,12 @@ for (const database of forEachDatabase()) {
         } finally {
           Object.assign(passwordCheckLimits, limits)
         }
-        expect(timed.map((result) => result.ok)).toEqual([true, false, false])
+        // Which of the three reaches the check first depends on how their user lookups interleave.
+        expect(timed.filter((result) => result.ok)).toHaveLength(1)
+        expect(timed.filter((result) => !result.ok)).toEqual([
+          expect.objectContaining({ reason: 'too_many_requests' }),
+          expect.objectContaining({ reason: 'too_many_requests' }),
+        ])
         expect((await db.query('SELECT 1 FROM login_failures')).rows).toHaveLength(0)
       })
 
