@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto'
 import { HybridLogicalClock } from '../src/shared/hlc'
 import { ROLES, type Role } from '../src/shared/protocol'
 import type { SyncedTable } from '../src/shared/records'
-import { validateAppointment, validateChecklistItem, validateFields, validateMentee, validateNote } from '../src/shared/validation'
+import { validateAppointment, validateChecklistItem, validateFields, validateLead, validateMentee, validateNote } from '../src/shared/validation'
 import {
   APPOINTMENT_TYPES,
   BARRIERS,
@@ -29,7 +29,7 @@ import {
   STAGES,
   type GermanLevel,
 } from '../src/shared/vocabulary'
-import type { AppointmentFields, ChecklistItemFields, MenteeFields, NoteFields } from '../src/shared/records'
+import { emptyLead, type AppointmentFields, type ChecklistItemFields, type LeadFields, type MenteeFields, type NoteFields } from '../src/shared/records'
 import { hashPassword } from './accounts/passwords'
 import { formatTable } from './accounts/adminCommands'
 import { nextChangeSeq, type Database, type Queryable } from './db/database'
@@ -128,6 +128,14 @@ const TOPICS = ['Praktikum', 'Sprachkurs', 'Unterlagen', 'Wohnung', 'Bewerbung',
 const FOLLOW_UPS = ['Lebenslauf mitbringen', 'Termin bestätigen', 'Zeugnis übersetzen lassen']
 const PLACES = ['Beispielstraße 1, 00000 Musterstadt', 'Rathaus Musterstadt, Zimmer 000', 'Berufskolleg Beispielstadt']
 const SCHOOLS = ['Berufskolleg Beispielstadt', 'Muster-Berufskolleg', '']
+const DEMO_EMPLOYERS = [
+  { name: 'Beispiel Pflege gGmbH (Demo)', sector: 'Pflege', openPositions: '4 Ausbildungsplätze' },
+  { name: 'Muster Logistik GmbH (Demo)', sector: 'Logistik', openPositions: '6 Stellen Lager' },
+  { name: 'Probe Elektro KG (Demo)', sector: 'Handwerk', openPositions: '2 Praktika' },
+]
+const DEMO_LEAD_COUNT = 24
+/** The demo's fair consent text version; real ones come from the app's consent text. */
+const FAIR_CONSENT_DEMO_VERSION = 'fair-2026-11'
 
 interface DemoUser {
   id: string
@@ -146,7 +154,7 @@ const DEMO_USERS: readonly Omit<DemoUser, 'id'>[] = [
   { username: 'demo.pate.1', displayName: 'Pate Eins (Demo)', role: 'pate', teamName: 'Team Lemgo' },
   { username: 'demo.pate.2', displayName: 'Patin Zwei (Demo)', role: 'pate', teamName: 'Team Lemgo' },
   { username: 'demo.pate.3', displayName: 'Pate Drei (Demo)', role: 'pate', teamName: 'Team Essen' },
-  { username: 'demo.guide', displayName: 'Guide (Demo)', role: 'guide', teamName: null },
+  { username: 'demo.guide', displayName: 'Guide (Demo)', role: 'guide', teamName: 'Team Lemgo' },
 ]
 
 /** A random password that is easy to type from the screen: letters and digits only. */
@@ -231,7 +239,7 @@ function makeMentee(pick: Picker, index: number, today: number, coach: DemoUser)
     recognitionStatus: pick.chance(0.5) ? pick.one(RECOGNITION_STATUSES) : null,
     goals: pick.some(GOALS, 3),
     barriers: pick.some(BARRIERS, 2),
-    stage: pick.one(STAGES),
+    stage: 'firstContact',
     stageHistory: [],
     followOnOffer: pick.chance(0.3) ? pick.chance(0.5) : null,
     tags: ['Demo'],
@@ -243,6 +251,15 @@ function makeMentee(pick: Picker, index: number, today: number, coach: DemoUser)
     consentTextVersion: CONSENT_TEXT_VERSION,
     consentRecordedBy: coach.displayName,
   }
+  // A path through the stages up to the current one, each step dated, so reports count transitions.
+  const stageIndex = pick.int(0, STAGES.length - 1)
+  let day = pick.int(-420, -60)
+  mentee.stageHistory = STAGES.slice(0, stageIndex + 1).map((stage) => {
+    const entry = { stage, date: dayFrom(today, Math.min(0, day)) }
+    day += pick.int(10, 120)
+    return entry
+  })
+  mentee.stage = STAGES[stageIndex]!
   assertValid('mentee', validateMentee(mentee))
   return mentee
 }
@@ -356,6 +373,48 @@ export async function seedDemoIfEmpty(db: Database, now: number = Date.now()): P
           await writer.write('checklistItems', { ...owner, id: pick.uuid(), parentId: appointmentId }, { ...item })
         }
       }
+    }
+
+    // Two #JobsForYou fairs of Team Lemgo: one last week with visitors captured by the guide (some
+    // without consent for follow-up), one next month still to come.
+    const guide = users.find((user) => user.role === 'guide')!
+    const fairTeamId = teamIds.get(guide.teamName!)!
+    const employers = DEMO_EMPLOYERS.map((employer, index) => ({ ...employer, id: `demo-e${index + 1}` }))
+    const pastFairId = pick.uuid()
+    const fairs = [
+      { id: pastFairId, fields: { name: '#JobsForYou Musterstadt (Demo)', date: dayFrom(now, -7), place: PLACES[1]!, employers } },
+      { id: pick.uuid(), fields: { name: '#JobsForYou Beispielstadt (Demo)', date: dayFrom(now, 30), place: PLACES[2]!, employers: employers.slice(0, 2) } },
+    ]
+    for (const fair of fairs) {
+      await writer.write('events', { id: fair.id, teamId: fairTeamId, menteeId: fair.id, parentId: null, createdBy: guide.id }, { ...fair.fields })
+    }
+    for (let index = 0; index < DEMO_LEAD_COUNT; index += 1) {
+      const names = NAME_SETS[index % NAME_SETS.length]!
+      const consent = pick.chance(0.7)
+      const lead: LeadFields = {
+        ...emptyLead(pastFairId),
+        givenName: pick.one(names.given),
+        familyName: `${pick.one(names.family)} M${index + 1}`,
+        birthYear: pick.int(1975, 2007),
+        languages: [pick.one(names.languages)],
+        germanLevel: pick.chance(0.8) ? pick.one(GERMAN_LEVELS.slice(0, 4)) : null,
+        phone: consent ? `+49 000 1111 ${String(index).padStart(3, '0')}` : '',
+        desiredOccupations: [pick.one(['Pflege', 'Lager', 'Elektrik', 'Gastronomie', 'Büro'])],
+        contacts: pick.some(employers, 3).map((employer) => ({
+          employerId: employer.id,
+          outcome: pick.one(['contact', 'contact', 'contact', 'internship', 'contract'] as const),
+        })),
+        followUpDue: consent ? dayFrom(now, pick.int(-2, 7)) : '',
+        consentFollowUp: consent,
+        consentDate: consent ? dayFrom(now, -7) : '',
+        consentLanguage: consent ? pick.one(['de', 'uk', 'ar', 'tr']) : '',
+        consentTextVersion: consent ? FAIR_CONSENT_DEMO_VERSION : '',
+        selfIntake: pick.chance(0.3),
+        intakeLanguage: pick.one(['de', 'uk', 'ar', 'tr']),
+      }
+      assertValid('lead', validateLead(lead))
+      const id = pick.uuid()
+      await writer.write('leads', { id, teamId: fairTeamId, menteeId: id, parentId: pastFairId, createdBy: guide.id }, { ...lead })
     }
 
     // Access events after the records, as if a coordinator assigned the Paten afterwards.

@@ -69,7 +69,18 @@ for (const database of forEachDatabase()) {
     it('ties every record to its mentee, parent and team, and numbers every change once', () => {
       const mentees = new Map(records.filter((record) => record.tbl === 'mentees').map((record) => [record.id, record]))
       const appointments = new Map(records.filter((record) => record.tbl === 'appointments').map((record) => [record.id, record]))
+      const fairs = new Map(records.filter((record) => record.tbl === 'events').map((record) => [record.id, record]))
+      expect(fairs.size).toBeGreaterThan(0)
       for (const record of records) {
+        if (record.tbl === 'events' || record.tbl === 'leads') {
+          // Job-fair records anchor themselves; a lead hangs under its fair and shares its team.
+          expect(record.mentee_id).toBe(record.id)
+          if (record.tbl === 'leads') {
+            expect(record.fields.eventId).toBe(record.parent_id)
+            expect(record.team_id).toBe(fairs.get(record.parent_id!)!.team_id)
+          }
+          continue
+        }
         if (record.tbl === 'mentees') {
           expect(record.mentee_id).toBe(record.id)
           expect(record.parent_id).toBeNull()
