@@ -1,7 +1,16 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { CONFERENCE_ROLES } from './shared/conference'
+import type { Role } from './shared/protocol'
 import { useLockStore } from './stores/lock'
 import { useSyncStore } from './stores/sync'
 import TodayView from './views/TodayView.vue'
+
+declare module 'vue-router' {
+  interface RouteMeta {
+    /** Only these roles may open the screen; others are sent to Today. */
+    roles?: readonly Role[]
+  }
+}
 
 /** Today is in the first bundle; every other screen loads when first opened (and is precached). */
 export const routes: RouteRecordRaw[] = [
@@ -30,6 +39,14 @@ export const routes: RouteRecordRaw[] = [
     component: () => import('./views/AppointmentEditView.vue'),
     props: true,
   },
+  { path: '/conference', name: 'conference', component: () => import('./views/ConferenceView.vue'), meta: { roles: CONFERENCE_ROLES } },
+  {
+    path: '/conference/:menteeId',
+    name: 'conference-case',
+    component: () => import('./views/ConferenceCaseView.vue'),
+    props: true,
+    meta: { roles: CONFERENCE_ROLES },
+  },
   { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue') },
   { path: '/sync', name: 'sync', component: () => import('./views/SyncView.vue') },
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
@@ -56,6 +73,8 @@ export function createAppRouter() {
     // Signed in, but no passphrase yet: choose one before anything personal is stored.
     if (lock === 'noKey') return to.name === 'passphrase' ? true : { name: 'passphrase', query: next }
     if (to.meta.lockScreen) return typeof to.query.next === 'string' && to.query.next.startsWith('/') ? to.query.next : { name: 'today' }
+    const role = useSyncStore().session?.user.role
+    if (to.meta.roles && !(role && to.meta.roles.includes(role))) return { name: 'today' }
     return true
   })
   return router

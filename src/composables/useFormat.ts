@@ -16,6 +16,7 @@ export function useFormat(inLocale?: MaybeRefOrGetter<string>) {
 
   const formatters = computed(() => ({
     date: new Intl.DateTimeFormat(tag.value, { dateStyle: 'medium' }),
+    month: new Intl.DateTimeFormat(tag.value, { month: 'long', year: 'numeric' }),
     longDate: new Intl.DateTimeFormat(tag.value, { weekday: 'long', day: 'numeric', month: 'long', year: 'numeric' }),
     dateTime: new Intl.DateTimeFormat(tag.value, { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit', minute: '2-digit' }),
     longDateTime: new Intl.DateTimeFormat(tag.value, {
@@ -40,6 +41,8 @@ export function useFormat(inLocale?: MaybeRefOrGetter<string>) {
 
   return {
     formatDate: (isoDate: string) => (isoDate ? formatters.value.date.format(parseIsoDate(isoDate)) : ''),
+    /** Month and year of `YYYY-MM` (or of a date): "Juni 2026". */
+    formatMonth: (isoMonth: string) => (isoMonth ? formatters.value.month.format(parseIsoDate(`${isoMonth.slice(0, 7)}-01`)) : ''),
     formatLongDate: (isoDate: string) => formatters.value.longDate.format(parseIsoDate(isoDate)),
     formatDateTime: (local: string) => (local ? formatters.value.dateTime.format(parseLocalDateTime(local)) : ''),
     /** Weekday, full date with year and time: for paper that is read again weeks later. */

@@ -13,6 +13,7 @@ import {
 } from '@/db/keyring'
 import { readSetting, writeSetting } from '@/db/repositories/settings'
 import { useAppointmentsStore } from './appointments'
+import { useConferenceStore } from './conference'
 import { useMenteesStore } from './mentees'
 import { useNotesStore } from './notes'
 import { useSyncStore } from './sync'
@@ -106,6 +107,7 @@ export const useLockStore = defineStore('lock', () => {
     useNotesStore().clear()
     useAppointmentsStore().clear()
     useTodayStore().clear()
+    useConferenceStore().clear()
     state.value = 'locked'
   }
 

@@ -18,3 +18,11 @@ export async function listLeaversWithoutOffer(from: string, until: string): Prom
     .filter((m) => isLive(m) && m.stage !== 'closed' && m.followOnOffer !== true)
     .sort((a, b) => a.expectedLeavingDate.localeCompare(b.expectedLeavingDate))
 }
+
+/** Live mentees whose expected leaving date lies in [from, until] (the conference list filters further). */
+export async function listMenteesLeavingBetween(from: string, until: string): Promise<Mentee[]> {
+  const list = await guarded(() =>
+    getDatabase().mentees.where('expectedLeavingDate').between(from, until, true, true).toArray(),
+  )
+  return list.filter(isLive)
+}
