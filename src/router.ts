@@ -1,4 +1,5 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
+import { REPORT_ROLES, type Role } from './shared/protocol'
 import { useLockStore } from './stores/lock'
 import { useSyncStore } from './stores/sync'
 import TodayView from './views/TodayView.vue'
@@ -32,6 +33,8 @@ export const routes: RouteRecordRaw[] = [
   },
   { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue') },
   { path: '/sync', name: 'sync', component: () => import('./views/SyncView.vue') },
+  // Figures for funders: coaches and coordinators only (Paten and guides have no such figures).
+  { path: '/reports', name: 'reports', component: () => import('./views/ReportsView.vue'), meta: { roles: REPORT_ROLES } },
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
   { path: '/unlock', name: 'unlock', component: () => import('./views/UnlockView.vue'), meta: { lockScreen: true } },
   { path: '/passphrase', name: 'passphrase', component: () => import('./views/PassphraseSetupView.vue'), meta: { lockScreen: true } },
@@ -56,6 +59,9 @@ export function createAppRouter() {
     // Signed in, but no passphrase yet: choose one before anything personal is stored.
     if (lock === 'noKey') return to.name === 'passphrase' ? true : { name: 'passphrase', query: next }
     if (to.meta.lockScreen) return typeof to.query.next === 'string' && to.query.next.startsWith('/') ? to.query.next : { name: 'today' }
+    const roles = to.meta.roles as readonly Role[] | undefined
+    const role = useSyncStore().session?.user.role
+    if (roles && !(role && roles.includes(role))) return { name: 'today' }
     return true
   })
   return router
