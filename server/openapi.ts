@@ -19,6 +19,8 @@ import {
   type ErrorCode,
 } from '../src/shared/protocol'
 import { SYNCED_TABLES, type SyncedTable } from '../src/shared/records'
+import { IFK_OFFER_KEYS, MIN_GROUP_SIZE, PROGRESS_LEVELS, TRANSITION_STAGES } from '../src/shared/reports'
+import { GOALS, LEAD_OUTCOMES, STAGES } from '../src/shared/vocabulary'
 import { appointmentSchema, checklistItemSchema, eventSchema, leadSchema, menteeSchema, noteSchema } from '../src/shared/validation'
 import { DEFAULT_AUDIT_PAGE, MAX_AUDIT_PAGE } from './audit'
 import { SYNC_CALLS_PER_WINDOW, SYNC_WINDOW_MS } from './sync/rate-limit'
@@ -188,6 +190,21 @@ export function tableFieldsSchema(table: SyncedTable): JsonSchema {
 
 const uuid = { type: 'string', format: 'uuid', pattern: '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$' }
 const isoTime = { type: 'string', format: 'date-time' }
+const isoDate = { type: 'string', format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$' }
+
+function shownCells(keys: readonly string[]): JsonSchema {
+  return { type: 'object', required: [...keys], properties: Object.fromEntries(keys.map((key) => [key, ref('ShownCount')])) }
+}
+
+/** A group of counts under the k-anonymity rule, with the sum of its cells when it has one. */
+function shownGroup(keys: readonly string[], description: string, withTotal = true): JsonSchema {
+  return {
+    type: 'object',
+    description,
+    required: ['cells', 'total'],
+    properties: { cells: shownCells(keys), total: withTotal ? ref('ShownCount') : { type: 'null' } },
+  }
+}
 
 function componentSchemas(): Record<string, JsonSchema> {
   const schemas: Record<string, JsonSchema> = {
@@ -369,7 +386,7 @@ function componentSchemas(): Record<string, JsonSchema> {
         action: { type: 'string', enum: [...AUDIT_ACTIONS] },
         actorId: { anyOf: [uuid, { type: 'null' }], description: 'null: the server (retention) or the admin CLI.' },
         deviceId: { anyOf: [uuid, { type: 'null' }] },
-        targetId: { anyOf: [uuid, { type: 'null' }], description: 'The mentee (export, erasure) or device (revocation).' },
+        targetId: { anyOf: [uuid, { type: 'null' }], description: 'The mentee (export, erasure), device (revocation) or team (report).' },
         details: { type: 'object', description: 'Counts, table names, reasons, a keyed username hash; never a personal value.' },
         recordIds: { type: 'array', items: uuid, description: 'pull: the records the device received.' },
       },
@@ -382,6 +399,55 @@ function componentSchemas(): Record<string, JsonSchema> {
         nextBefore: { anyOf: [{ type: 'integer' }, { type: 'null' }], description: 'Pass as `before` for older entries.' },
         serverTime: isoTime,
       },
+    },
+    ShownCount: {
+      description:
+        `A count under the k-anonymity rule: a number (0, or ${MIN_GROUP_SIZE} and more), \`small\` (fewer than ` +
+        `${MIN_GROUP_SIZE}: 1 to ${MIN_GROUP_SIZE - 1}, or any cell of a group of fewer than ${MIN_GROUP_SIZE} in all) or ` +
+        '`hidden` (not shown, so that a small count cannot be worked out from the total and the other cells).',
+      oneOf: [{ type: 'integer', minimum: 0 }, { type: 'string', enum: ['small', 'hidden'] }],
+    },
+    Report: {
+      type: 'object',
+      description: 'Counts only: no id, no person\u2019s name, no per-person row. Definitions: src/shared/reports.ts.',
+      required: ['period', 'stages', 'goals', 'transitions', 'ifkLeavers', 'germanProgress', 'fairs'],
+      properties: {
+        period: { type: 'object', required: ['from', 'to'], properties: { from: isoDate, to: isoDate } },
+        stages: shownGroup(STAGES, 'Live mentees by current stage (now, not in the period); total: all.'),
+        goals: shownGroup(GOALS, 'Live mentees by current goal (several per person, so no total).', false),
+        transitions: shownGroup(TRANSITION_STAGES, 'Mentees who entered the stage within the period (stageHistory).', false),
+        ifkLeavers: shownGroup(IFK_OFFER_KEYS, 'IFK pupils (schoolClass starting with IFK) leaving within the period, by follow-on offer.'),
+        germanProgress: shownGroup(
+          PROGRESS_LEVELS,
+          'Mentees who reached a higher level within the period than before it, under the highest reached; total: moved up at least one level.',
+        ),
+        fairs: {
+          type: 'array',
+          description: 'Job fairs dated within the period, by date and name.',
+          items: {
+            type: 'object',
+            required: ['name', 'date', 'visitors', 'selfIntakes', 'contacts', 'outcomes', 'employers', 'otherEmployers'],
+            properties: {
+              name: { type: 'string' },
+              date: isoDate,
+              visitors: ref('ShownCount'),
+              selfIntakes: ref('ShownCount'),
+              contacts: { ...ref('ShownCount'), description: 'All contacts: the total of outcomes, and of employers plus otherEmployers.' },
+              outcomes: shownCells(LEAD_OUTCOMES),
+              employers: {
+                type: 'array',
+                items: { type: 'object', required: ['name', 'contacts'], properties: { name: { type: 'string' }, contacts: ref('ShownCount') } },
+              },
+              otherEmployers: { ...ref('ShownCount'), description: 'Contacts with an employer the event no longer lists.' },
+            },
+          },
+        },
+      },
+    },
+    ReportResponse: {
+      type: 'object',
+      required: ['report', 'teamId', 'serverTime'],
+      properties: { report: ref('Report'), teamId: { anyOf: [uuid, { type: 'null' }] }, serverTime: isoTime },
     },
   }
   for (const table of SYNCED_TABLES) {
@@ -565,6 +631,27 @@ function paths(): JsonSchema {
           '200': { description: 'A page of entries.', content: json(ref('AuditResponse')) },
           '400': error('before or limit malformed.'),
           '403': error('Not a coordinator.'),
+          ...commonErrors,
+        },
+      },
+    },
+    '/api/v1/reports': {
+      get: {
+        summary: 'Figures for funders (coordinators only): counts over the municipality or one team, small groups suppressed; audited.',
+        description:
+          `Counted in SQL over the records, then every group under the k-anonymity rule: no count from 1 to ${MIN_GROUP_SIZE - 1} ` +
+          'is shown (`small`), 0 is; where a group shows a total, further cells are `hidden` until no suppressed cell can be ' +
+          'worked out from the total and the shown cells (or the breakdown is withheld). Counts only: no ids, no names of people.',
+        parameters: [
+          { name: 'from', in: 'query', required: true, description: 'First day of the period.', schema: isoDate },
+          { name: 'to', in: 'query', required: true, description: 'Last day of the period (included); not before from.', schema: isoDate },
+          { name: 'teamId', in: 'query', required: false, description: 'One team only; without it, the whole municipality.', schema: uuid },
+        ],
+        responses: {
+          '200': { description: 'The figures.', content: json(ref('ReportResponse')) },
+          '400': error('from or to missing or not a date, from after to, or teamId not a UUID.'),
+          '403': error('Not a coordinator.'),
+          '404': error('No such team.'),
           ...commonErrors,
         },
       },

@@ -1,6 +1,6 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { CONFERENCE_ROLES } from './shared/conference'
-import type { Role } from './shared/protocol'
+import { REPORT_ROLES, type Role } from './shared/protocol'
 import { useLockStore } from './stores/lock'
 import { useSyncStore } from './stores/sync'
 import TodayView from './views/TodayView.vue'
@@ -49,6 +49,8 @@ export const routes: RouteRecordRaw[] = [
   },
   { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue') },
   { path: '/sync', name: 'sync', component: () => import('./views/SyncView.vue') },
+  // Figures for funders: coaches and coordinators only (Paten and guides have no such figures).
+  { path: '/reports', name: 'reports', component: () => import('./views/ReportsView.vue'), meta: { roles: REPORT_ROLES } },
   { path: '/login', name: 'login', component: () => import('./views/LoginView.vue'), meta: { public: true } },
   { path: '/unlock', name: 'unlock', component: () => import('./views/UnlockView.vue'), meta: { lockScreen: true } },
   { path: '/passphrase', name: 'passphrase', component: () => import('./views/PassphraseSetupView.vue'), meta: { lockScreen: true } },

@@ -4,6 +4,7 @@ import type { SlidingWindowLimiter } from '../sync/rate-limit'
 import { addAuthHook } from './auth'
 import conflictRoutes from './conflicts'
 import privacyRoutes from './privacy'
+import reportRoutes from './reports'
 import sessionRoutes from './session'
 import syncRoutes from './sync'
 
@@ -24,6 +25,7 @@ const syncApi: FastifyPluginAsync<SyncApiOptions> = async (app, options) => {
   await app.register(syncRoutes, routeOptions)
   await app.register(conflictRoutes, routeOptions)
   await app.register(privacyRoutes, routeOptions)
+  await app.register(reportRoutes, routeOptions)
 }
 
 export default syncApi

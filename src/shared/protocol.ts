@@ -3,6 +3,7 @@
  * fields of which table may travel. Both the app and the endpoint import this file.
  */
 import type { SyncedTable } from './records'
+import type { Report } from './reports'
 
 export const PROTOCOL_SCHEMA_VERSION = 1
 export const MAX_PUSH_BATCH = 200
@@ -13,6 +14,9 @@ export const MAX_CLOCK_SKEW_MS = 5 * 60 * 1000
 
 export const ROLES = ['coordinator', 'coach', 'pate', 'guide'] as const
 export type Role = (typeof ROLES)[number]
+
+/** Who sees the figures for funders in the app: coaches their team's, coordinators also the municipality's. */
+export const REPORT_ROLES: readonly Role[] = ['coordinator', 'coach']
 
 /** The content fields of each synced table, as they travel (camelCase, as in `records.ts`). */
 export const TABLE_FIELDS: Record<SyncedTable, readonly string[]> = {
@@ -175,7 +179,7 @@ export interface MenteeExport {
   assignments: { userId: string; displayName: string; sensitiveShared: boolean }[]
 }
 
-export const AUDIT_ACTIONS = ['sign_in', 'sign_in_failed', 'pull', 'export', 'erasure', 'device_revoked'] as const
+export const AUDIT_ACTIONS = ['sign_in', 'sign_in_failed', 'pull', 'export', 'erasure', 'device_revoked', 'report'] as const
 export type AuditAction = (typeof AUDIT_ACTIONS)[number]
 
 export interface AuditEntry {
@@ -184,7 +188,7 @@ export interface AuditEntry {
   action: AuditAction
   actorId: string | null
   deviceId: string | null
-  /** The mentee (export, erasure) or device (revocation) the entry is about. */
+  /** The mentee (export, erasure), device (revocation) or team (report) the entry is about. */
   targetId: string | null
   /** Counts, table names, reasons; never a personal value. */
   details: Record<string, unknown>
@@ -197,5 +201,20 @@ export interface AuditResponse {
   entries: AuditEntry[]
   /** Pass as `before` for the next (older) page; null when this was the last. */
   nextBefore: number | null
+  serverTime: string
+}
+
+// ---------------------------------------------------------------------------------------------
+// Figures for funders.
+
+/**
+ * `GET /api/v1/reports?from=&to=[&teamId=]` (coordinators only): counts over the municipality's
+ * records (or one team's), with every group under the k-anonymity rule of `src/shared/reports.ts`.
+ * Counts only: no id, no person's name, no per-person row.
+ */
+export interface ReportResponse {
+  report: Report
+  /** The team the figures are about; null: the whole municipality. */
+  teamId: string | null
   serverTime: string
 }

@@ -14,7 +14,8 @@ import {
   type StoredSession,
 } from '@/db/sync-store'
 import type { Rejection } from '@/db/db'
-import type { ConflictEntry, ErasureResponse, MenteeExport } from '@/shared/protocol'
+import type { ConflictEntry, ErasureResponse, MenteeExport, ReportResponse } from '@/shared/protocol'
+import type { ReportPeriod } from '@/shared/reports'
 import { EndpointError, NetworkError, SyncClient } from '@/sync/client'
 import { syncOnce } from '@/sync/engine'
 import { browserEnvironment, LOCAL_WRITE_DELAY_MS, SyncScheduler } from '@/sync/schedule'
@@ -261,6 +262,11 @@ export const useSyncStore = defineStore('sync', () => {
     }
   }
 
+  /** The municipality's figures for funders, counted by the endpoint (coordinators only). */
+  function fetchReport(period: ReportPeriod): Promise<DataProtectionResult<ReportResponse>> {
+    return askEndpoint(() => client.report(period))
+  }
+
   /** Everything the endpoint stores about the mentee that this user may see (Art. 15). */
   function exportMentee(menteeId: string): Promise<DataProtectionResult<MenteeExport>> {
     return askEndpoint(() => client.exportMentee(menteeId))
@@ -301,5 +307,6 @@ export const useSyncStore = defineStore('sync', () => {
     restoreConflict,
     exportMentee,
     eraseMentee,
+    fetchReport,
   }
 })

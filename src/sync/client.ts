@@ -6,6 +6,7 @@ import type {
   PullResponse,
   PushRequest,
   PushResponse,
+  ReportResponse,
   SessionRequest,
   SessionResponse,
 } from '@/shared/protocol'
@@ -113,6 +114,13 @@ export class SyncClient {
   /** Everything the endpoint stores about the mentee that this user may see (GDPR Art. 15). */
   exportMentee(menteeId: string): Promise<MenteeExport> {
     return this.request('GET', `/api/v1/mentees/${encodeURIComponent(menteeId)}/export`)
+  }
+
+  /** The figures for funders over the whole municipality (coordinators only), suppressed. */
+  report(period: { from: string; to: string }, teamId?: string): Promise<ReportResponse> {
+    const query = new URLSearchParams({ from: period.from, to: period.to })
+    if (teamId) query.set('teamId', teamId)
+    return this.request('GET', `/api/v1/reports?${query.toString()}`)
   }
 
   conflicts(filter: { table?: string; id?: string } = {}): Promise<ConflictsResponse> {

@@ -47,6 +47,7 @@ const ENDPOINTS = [
   'POST /api/v1/mentees/{id}/erasure',
   'GET /api/v1/mentees/{id}/export',
   'GET /api/v1/audit',
+  'GET /api/v1/reports',
 ] as const
 type Endpoint = (typeof ENDPOINTS)[number]
 
@@ -117,6 +118,13 @@ const MATRIX: Record<Endpoint, Row> = {
     anonymous:                           ['401',          '401',           '401'],
   },
   'GET /api/v1/audit': {
+    coordinator:                         ['200',          '200',           '200'],
+    coach:                               ['403',          '403',           '403'],
+    pate:                                ['403',          '403',           '403'],
+    guide:                               ['403',          '403',           '403'],
+    anonymous:                           ['401',          '401',           '401'],
+  },
+  'GET /api/v1/reports': {
     coordinator:                         ['200',          '200',           '200'],
     coach:                               ['403',          '403',           '403'],
     pate:                                ['403',          '403',           '403'],
@@ -230,6 +238,8 @@ for (const database of forEachDatabase()) {
           return status(await call(server, 'GET', `/api/v1/mentees/${id}/export`, { token }))
         case 'GET /api/v1/audit':
           return status(await call(server, 'GET', '/api/v1/audit', { token }))
+        case 'GET /api/v1/reports':
+          return status(await call(server, 'GET', '/api/v1/reports?from=2025-01-01&to=2025-12-31', { token }))
       }
     }
 

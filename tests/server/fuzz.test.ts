@@ -280,6 +280,7 @@ describe('schema-driven fuzzing of every endpoint on PGlite', { timeout: 600_000
       'GET /api/v1/health',
       'GET /api/v1/mentees/{id}/export',
       'GET /api/v1/openapi.json',
+      'GET /api/v1/reports',
       'GET /api/v1/sync/pull',
       'POST /api/v1/mentees/{id}/erasure',
       'POST /api/v1/session',
