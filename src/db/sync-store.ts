@@ -77,17 +77,23 @@ export async function outboxSummary(): Promise<{ count: number; oldestAt: number
  * (a value the endpoint did not take, or a record it never accepted), and no pull would ever
  * correct it: nothing changed there. So the copy goes too (what was typed stays in `rejections`);
  * a record the user may still see comes back as the endpoint has it with a pull from the start
- * (see `syncOnce`).
+ * (see `syncOnce`), which this transaction notes as due (`pullFromStartUnderWay`).
  */
 export async function settleOutbox(acknowledged: number[], refused: { entry: OutboxEntry; rejection: Omit<Rejection, 'id' | 'table' | 'recordId' | 'op' | 'fields' | 'at'> }[], now = Date.now()): Promise<void> {
   const db = getDatabase()
   await guarded(() =>
-    db.transaction('rw', [db.outbox, db.rejections, ...syncedTablesOf(db)], async () => {
+    db.transaction('rw', [db.outbox, db.rejections, db.settings, ...syncedTablesOf(db)], async () => {
       await db.outbox.bulkDelete(acknowledged)
       for (const { entry, rejection } of refused) {
         await db.rejections.add({ ...rejection, table: entry.table, recordId: entry.recordId, op: entry.op, fields: entry.fields, at: now })
         if (entry.seq !== undefined) await db.outbox.delete(entry.seq)
         await table(entry.table).delete(entry.recordId)
+      }
+      // The dropped copy comes back only with a pull from the start. Noted with the drop, so a
+      // sync that fails after this batch (its next push's answer lost) still makes the next one
+      // pull from the start; a note kept only in memory was lost with it (found by the soak).
+      if (refused.some(({ rejection }) => rejection.reason !== 'deleted')) {
+        await db.settings.put({ key: FROM_START_KEY, value: true })
       }
     }),
   )

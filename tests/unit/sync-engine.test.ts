@@ -1,6 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest'
 import type { LotseDatabase } from '@/db/db'
 import { createMentee, getMentee, updateMentee } from '@/db/repositories/mentees'
+import { pendingEntries } from '@/db/outbox'
 import { applyPulledPage, listRejections, outboxSummary, readCursor, saveSession } from '@/db/sync-store'
 import type { Change, PullResponse, PushRequest, PushResponse } from '@/shared/protocol'
 import { EndpointError, NetworkError, type SyncClient } from '@/sync/client'
@@ -84,6 +85,40 @@ describe('push', () => {
     expect((await getMentee(mentee.id))?.residenceStatus).toBeNull()
     expect((await listRejections())[0]?.fields).toEqual({ residenceStatus: 'toleratedStay' })
     expect(await readCursor()).toBe('c-fresh')
+  })
+
+  // Found by the 10,000-schedule soak: the refusal came back, the copy was dropped, then the answer
+  // to the next batch was lost; the need to pull from the start lived only in memory, so the next
+  // sync pulled from its cursor and the record never came back.
+  it('still pulls from the start after a refusal when the sync fails before its pull', async () => {
+    const mentee = await createMentee(fictionalMentee())
+    await db.outbox.clear()
+    await db.settings.put({ key: 'syncCursor', value: 'c-before' })
+    await updateMentee(mentee.id, fictionalMentee({ residenceStatus: 'toleratedStay' }))
+    const first = await pendingEntries()
+    const refusedSeq = first[0]!.seq!
+    // Two batches: the refused change alone, then (made during the sync) 200 more edits.
+    for (let i = 0; i < 200; i += 1) await db.outbox.add({ table: 'notes', recordId: otherId, op: 'upsert', fields: { text: `n${i}` }, at: 0, hlc: `00000000000000${i}` })
+    let pushes = 0
+    const failing = {
+      push: (request: PushRequest): Promise<PushResponse> => {
+        pushes += 1
+        if (pushes === 2) return Promise.reject(new NetworkError({ cause: 'answer lost' }))
+        const results = request.mutations.map((m) => (m.seq === refusedSeq ? { seq: m.seq, status: 'rejected' as const, reason: 'forbidden' as const } : { seq: m.seq, status: 'applied' as const }))
+        return Promise.resolve({ ackSeq: Math.max(...request.mutations.map((m) => m.seq)), results, serverTime })
+      },
+      pull: () => Promise.reject(new Error('no pull expected in the failing sync')),
+    }
+    await expect(syncOnce(failing as unknown as SyncClient, 'device-1')).rejects.toBeInstanceOf(NetworkError)
+    expect(await getMentee(mentee.id)).toBeUndefined()
+
+    const pages: PullResponse[] = [
+      { changes: [{ table: 'mentees', id: mentee.id, op: 'upsert', fields: { givenName: 'Testperson', familyName: 'Beispiel' }, hlc: {} }], cursor: 'c-fresh', hasMore: false, serverTime },
+    ]
+    const client = new ScriptedClient(undefined, pages)
+    await syncOnce(asClient(client), 'device-1')
+    expect(client.pullCursors).toEqual([undefined])
+    expect((await getMentee(mentee.id))?.givenName).toBe('Testperson')
   })
 
   it('drops a record refused as deleted without pulling from the start', async () => {
