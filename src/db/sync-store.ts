@@ -1,4 +1,4 @@
-import type { Table } from 'dexie'
+import { Dexie, type Table } from 'dexie'
 import type { Change, User } from '@/shared/protocol'
 import { emptyContent, type RecordsByTable, type SyncedTable, SYNCED_TABLES } from '@/shared/records'
 import type { HybridLogicalClock } from '@/shared/hlc'
@@ -120,9 +120,62 @@ async function pendingFields(): Promise<Pending> {
   return pending
 }
 
+type StoredRecord = RecordsByTable[SyncedTable]
+
 /**
- * Works out a page's effect in memory, then writes it with one bulk read and one bulk write per
- * table: a page of 500 changes costs a few IndexedDB requests, not three per change.
+ * The state each record of the page ends the page in, from the state it starts in (`stored`:
+ * undefined when the device does not have it): a record to store, null to remove it, undefined
+ * to leave it as it is.
+ */
+function foldChanges(
+  name: SyncedTable,
+  changes: Change[],
+  stored: ReadonlyMap<string, StoredRecord | undefined>,
+  pending: Pending,
+  now: number,
+): Map<string, StoredRecord | null | undefined> {
+  const state = new Map<string, StoredRecord | null | undefined>()
+  for (const change of changes) {
+    if (!state.has(change.id)) state.set(change.id, stored.get(change.id))
+    if (change.op !== 'upsert') {
+      // Deleted or out of reach: gone from this device. Local edits still waiting in the
+      // outbox stay there; the endpoint will refuse them and the user sees why.
+      state.set(change.id, null)
+      continue
+    }
+    const local = pending.get(`${name}:${change.id}`)
+    if (local?.deleted) continue
+    const existing = state.get(change.id) ?? undefined
+    const incoming = local ? Object.fromEntries(Object.entries(change.fields).filter(([field]) => !local.fields.has(field))) : change.fields
+    state.set(change.id, {
+      ...emptyContent(name),
+      ...(existing ?? {}),
+      ...incoming,
+      id: change.id,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    } as StoredRecord)
+  }
+  return state
+}
+
+const NOTHING_STORED: ReadonlyMap<string, StoredRecord | undefined> = new Map()
+/** Records of a page looked up first: if none of them is on the device, the page is taken to be new to it. */
+const PROBE = 4
+
+function isConstraintError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConstraintError'
+}
+
+/**
+ * Works out a page's effect in memory, then writes it with a few bulk requests per table: a page
+ * of 1,000 changes costs a few IndexedDB requests per record, not a read and a write each.
+ *
+ * Most pages bring records the device does not have yet (the first sync above all). When none of
+ * a few of the page's records is stored, the page is worked out as if none were and written with
+ * `bulkAdd`, which refuses (record by record, in the same transaction) any record that is stored
+ * after all; only those are then read, worked out again from what is stored, and put. Otherwise
+ * every record of the page is read first. Either way each record ends as if read first.
  */
 async function applyChanges(changes: Change[], now: number): Promise<void> {
   const pending = await pendingFields()
@@ -135,34 +188,54 @@ async function applyChanges(changes: Change[], now: number): Promise<void> {
   for (const [name, tableChanges] of byTable) {
     const target = table(name)
     const ids = [...new Set(tableChanges.map((change) => change.id))]
-    const stored = await target.bulkGet(ids)
-    // The state each record ends the page in: a record to store, or null to remove it.
-    const state = new Map<string, RecordsByTable[SyncedTable] | null | undefined>(ids.map((id, i) => [id, stored[i]]))
-    for (const change of tableChanges) {
-      if (change.op !== 'upsert') {
-        // Deleted or out of reach: gone from this device. Local edits still waiting in the
-        // outbox stay there; the endpoint will refuse them and the user sees why.
-        state.set(change.id, null)
-        continue
-      }
-      const local = pending.get(`${name}:${change.id}`)
-      if (local?.deleted) continue
-      const existing = state.get(change.id) ?? undefined
-      const incoming = local ? Object.fromEntries(Object.entries(change.fields).filter(([field]) => !local.fields.has(field))) : change.fields
-      state.set(change.id, {
-        ...emptyContent(name),
-        ...(existing ?? {}),
-        ...incoming,
-        id: change.id,
-        createdAt: existing?.createdAt ?? now,
-        updatedAt: now,
-      } as RecordsByTable[SyncedTable])
+    const probed = await target.bulkGet(ids.slice(0, PROBE))
+    if (probed.some((record) => record !== undefined)) {
+      const stored = await target.bulkGet(ids)
+      await writeState(name, foldChanges(name, tableChanges, new Map(ids.map((id, i) => [id, stored[i]])), pending, now), 'put')
+      continue
     }
-    const puts = [...state.values()].filter((record): record is RecordsByTable[SyncedTable] => Boolean(record))
-    const removals = [...state].filter(([, record]) => record === null).map(([id]) => id)
-    if (puts.length > 0) await target.bulkPut(puts)
-    if (removals.length > 0) await target.bulkDelete(removals)
+    const storedAfterAll = await writeState(name, foldChanges(name, tableChanges, NOTHING_STORED, pending, now), 'add')
+    if (storedAfterAll.length === 0) continue
+    const known = new Set(storedAfterAll)
+    const stored = await target.bulkGet(storedAfterAll)
+    const again = foldChanges(
+      name,
+      tableChanges.filter((change) => known.has(change.id)),
+      new Map(storedAfterAll.map((id, i) => [id, stored[i]])),
+      pending,
+      now,
+    )
+    await writeState(name, again, 'put')
   }
+}
+
+/**
+ * Stores and removes what `foldChanges` worked out. With 'add', a record already stored is left
+ * as it is; their ids are returned. Any other failure ends the transaction.
+ */
+async function writeState(name: SyncedTable, state: Map<string, StoredRecord | null | undefined>, mode: 'add' | 'put'): Promise<string[]> {
+  const target = table(name)
+  const puts: StoredRecord[] = []
+  const removals: string[] = []
+  for (const [id, record] of state) {
+    if (record) puts.push(record)
+    else if (record === null) removals.push(id)
+  }
+  const storedAlready: string[] = []
+  if (puts.length > 0 && mode === 'put') await target.bulkPut(puts)
+  if (puts.length > 0 && mode === 'add') {
+    try {
+      await target.bulkAdd(puts)
+    } catch (error) {
+      if (!(error instanceof Dexie.BulkError)) throw error
+      for (const [position, failure] of Object.entries(error.failuresByPos)) {
+        if (!isConstraintError(failure)) throw error
+        storedAlready.push(puts[Number(position)]!.id)
+      }
+    }
+  }
+  if (removals.length > 0) await target.bulkDelete(removals)
+  return storedAlready
 }
 
 /**

@@ -131,6 +131,25 @@ describe('pull', () => {
     expect(await readCursor()).toBe('c1')
   })
 
+  it('merges a stored record into a page that otherwise brings only new ones, as if it had been read first', async () => {
+    const mentee = await createMentee(fictionalMentee({ givenName: 'Schon da', familyName: 'Bleibt' }))
+    const stored = (await getMentee(mentee.id))!
+    await db.outbox.clear() // the creation was pushed earlier
+    await updateMentee(mentee.id, fictionalMentee({ givenName: 'Schon da', familyName: 'Bleibt', phone: '+49 2222' }))
+    const newIds = Array.from({ length: 6 }, () => crypto.randomUUID())
+    const changes: Change[] = [
+      ...newIds.map((id, i): Change => ({ table: 'mentees', id, op: 'upsert', fields: { givenName: `Neu ${i}` }, hlc: { givenName: '1' } })),
+      // Behind the new ones: not among the records looked up first.
+      { table: 'mentees', id: mentee.id, op: 'upsert', fields: { phone: '0000 pulled', germanLevel: 'B2' }, hlc: { phone: '1', germanLevel: '1' } },
+    ]
+    await applyPulledPage(changes, 'c1')
+    const local = await getMentee(mentee.id)
+    expect(local).toMatchObject({ givenName: 'Schon da', familyName: 'Bleibt', phone: '+49 2222', germanLevel: 'B2', createdAt: stored.createdAt })
+    for (const [i, id] of newIds.entries()) expect(await getMentee(id)).toMatchObject({ givenName: `Neu ${i}`, stage: 'firstContact' })
+    expect(await db.mentees.count()).toBe(7)
+    expect(await readCursor()).toBe('c1')
+  })
+
   it('follows hasMore page by page and removes evicted and deleted records', async () => {
     const mentee = await createMentee(fictionalMentee())
     const pages: PullResponse[] = [
