@@ -119,6 +119,31 @@ function sealRows(key: CryptoKey, table: string, rows: readonly Record<string, u
   return Promise.all(rows.map((row, i) => (needsSealing(table, row) ? sealRow(key, table, row, ivs.subarray(i * IV_BYTES, (i + 1) * IV_BYTES)) : row)))
 }
 
+/** Rows sealed by `sealAhead`, each with its sealed form and the key that sealed it; used for one write. */
+const sealedAhead = new WeakMap<object, { key: CryptoKey; sealed: Record<string, unknown> }>()
+
+function deepFreeze(value: unknown): void {
+  if (!value || typeof value !== 'object' || Object.isFrozen(value)) return
+  Object.freeze(value)
+  for (const field of Object.values(value)) deepFreeze(field)
+}
+
+/**
+ * Seals rows ahead of the transaction that writes them, so WebCrypto's work needs no transaction
+ * kept alive and can run while other work does (the next pulled page is sealed while the one
+ * before it is written). The rows are frozen: what is written is what was sealed. When one of
+ * them is written (`add` or `put`) while the same key is held, its sealed form is stored as it
+ * is, once; otherwise it is sealed again like any other row (or refused while locked).
+ */
+export async function sealAhead(databaseName: string, table: string, rows: readonly Record<string, unknown>[]): Promise<void> {
+  if (!(table in READABLE_FIELDS) || rows.length === 0) return
+  const key = keyFor(databaseName)
+  if (!key) throw new LockedError()
+  for (const row of rows) deepFreeze(row)
+  const sealed = await sealRows(key, table, rows)
+  rows.forEach((row, i) => sealedAhead.set(row, { key, sealed: sealed[i]! }))
+}
+
 async function openRow(key: CryptoKey | undefined, table: string, row: unknown): Promise<unknown> {
   if (!row || typeof row !== 'object' || !(SEALED in row)) return row
   if (!key) throw new LockedError()
@@ -202,9 +227,20 @@ function sealingTable(databaseName: string, down: DBCoreTable): DBCoreTable {
         if (isUpgrade(req.trans) && !rows.some(isSealedRow)) return down.mutate(req)
         return Promise.reject(new LockedError())
       }
-      return keepingAlive(req.trans, name, sealRows(key, name, rows)).then((values) =>
-        down.mutate({ ...req, values } as DBCoreMutateRequest),
-      )
+      // Rows sealed ahead under this key are stored as sealed then; only the others are sealed now.
+      const values: Record<string, unknown>[] = new Array<Record<string, unknown>>(rows.length)
+      const toSeal: number[] = []
+      rows.forEach((row, i) => {
+        const ahead = sealedAhead.get(row)
+        if (ahead) sealedAhead.delete(row)
+        if (ahead?.key === key) values[i] = ahead.sealed
+        else toSeal.push(i)
+      })
+      if (toSeal.length === 0) return down.mutate({ ...req, values } as DBCoreMutateRequest)
+      return keepingAlive(req.trans, name, sealRows(key, name, toSeal.map((i) => rows[i]!))).then((sealed) => {
+        toSeal.forEach((i, j) => (values[i] = sealed[j]!))
+        return down.mutate({ ...req, values } as DBCoreMutateRequest)
+      })
     },
     get(req) {
       return down.get(req).then((row: unknown) => open([row], req.trans).then(([opened]) => opened))

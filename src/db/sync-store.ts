@@ -5,6 +5,7 @@ import type { HybridLogicalClock } from '@/shared/hlc'
 import { loadLocalClock, rememberStamp } from './clock'
 import { getDatabase, type OutboxEntry, type Rejection } from './db'
 import { guarded } from './errors'
+import { sealAhead } from './sealing'
 
 /**
  * The local half of sync: what sync reads from and writes to IndexedDB. Only this module and the
@@ -160,6 +161,7 @@ function foldChanges(
 }
 
 const NOTHING_STORED: ReadonlyMap<string, StoredRecord | undefined> = new Map()
+const NOTHING_PENDING: Pending = new Map()
 /** Records of a page looked up first: if none of them is on the device, the page is taken to be new to it. */
 const PROBE = 4
 
@@ -168,45 +170,80 @@ function isConstraintError(error: unknown): boolean {
 }
 
 /**
- * Works out a page's effect in memory, then writes it with a few bulk requests per table: a page
- * of 1,000 changes costs a few IndexedDB requests per record, not a read and a write each.
- *
- * Most pages bring records the device does not have yet (the first sync above all). When none of
- * a few of the page's records is stored, the page is worked out as if none were and written with
- * `bulkAdd`, which refuses (record by record, in the same transaction) any record that is stored
- * after all; only those are then read, worked out again from what is stored, and put. Otherwise
- * every record of the page is read first. Either way each record ends as if read first.
+ * A pulled page worked out and sealed before the transaction that applies it, as if none of its
+ * records were stored and no local write waited for any (what is true of nearly every page of a
+ * first sync). `applyPulledPage` checks both inside its transaction and works out again, from
+ * what is stored, every record for which either is not true.
  */
-async function applyChanges(changes: Change[], now: number): Promise<void> {
-  const pending = await pendingFields()
+export interface PreparedPage {
+  changes: Change[]
+  now: number
+  tables: Map<SyncedTable, { changes: Change[]; ids: string[]; state: Map<string, StoredRecord | null | undefined> }>
+}
+
+/**
+ * Works out a pulled page as new to the device and seals its records (WebCrypto, all at once),
+ * without touching IndexedDB: the engine prepares the next page while the one before it is
+ * written. Fails with a StorageError ('locked') while the data key is not held.
+ */
+export async function preparePulledPage(changes: Change[]): Promise<PreparedPage> {
+  const now = Date.now()
   const byTable = new Map<SyncedTable, Change[]>()
   for (const change of changes) {
     const list = byTable.get(change.table)
     if (list) list.push(change)
     else byTable.set(change.table, [change])
   }
+  const tables: PreparedPage['tables'] = new Map()
+  const sealing: Promise<void>[] = []
   for (const [name, tableChanges] of byTable) {
-    const target = table(name)
-    const ids = [...new Set(tableChanges.map((change) => change.id))]
-    const probed = await target.bulkGet(ids.slice(0, PROBE))
-    if (probed.some((record) => record !== undefined)) {
-      const stored = await target.bulkGet(ids)
-      await writeState(name, foldChanges(name, tableChanges, new Map(ids.map((id, i) => [id, stored[i]])), pending, now), 'put')
-      continue
-    }
-    const storedAfterAll = await writeState(name, foldChanges(name, tableChanges, NOTHING_STORED, pending, now), 'add')
-    if (storedAfterAll.length === 0) continue
-    const known = new Set(storedAfterAll)
-    const stored = await target.bulkGet(storedAfterAll)
-    const again = foldChanges(
-      name,
-      tableChanges.filter((change) => known.has(change.id)),
-      new Map(storedAfterAll.map((id, i) => [id, stored[i]])),
-      pending,
-      now,
-    )
-    await writeState(name, again, 'put')
+    const state = foldChanges(name, tableChanges, NOTHING_STORED, NOTHING_PENDING, now)
+    tables.set(name, { changes: tableChanges, ids: [...state.keys()], state })
+    const records = [...state.values()].filter((record): record is StoredRecord => Boolean(record))
+    sealing.push(sealAhead(getDatabase().name, name, records as unknown as Record<string, unknown>[]))
   }
+  await guarded(() => Promise.all(sealing))
+  return { changes, now, tables }
+}
+
+/**
+ * Writes a prepared page with a few bulk requests per table: a page of 1,000 changes costs one
+ * write request per record, not a read and a write.
+ *
+ * When none of a few of a table's records in the page is stored, the records worked out as new
+ * are written with `bulkAdd`, sealed as prepared; IndexedDB refuses (record by record, in the
+ * same transaction) any that is stored after all. Those, and records with a local write still in
+ * the outbox (whose fields the page must not overwrite), are then read, worked out again from
+ * what is stored, and put. When some are stored, every record of the page is read first. Either
+ * way each record ends as if read first.
+ */
+async function applyPrepared(page: PreparedPage): Promise<void> {
+  const pending = await pendingFields()
+  await Promise.all(
+    [...page.tables].map(async ([name, { changes, ids, state }]) => {
+      const target = table(name)
+      const probed = await target.bulkGet(ids.slice(0, PROBE))
+      if (probed.some((record) => record !== undefined)) {
+        const stored = await target.bulkGet(ids)
+        await writeState(name, foldChanges(name, changes, new Map(ids.map((id, i) => [id, stored[i]])), pending, page.now), 'put')
+        return
+      }
+      const waiting = pending.size === 0 ? [] : ids.filter((id) => pending.has(`${name}:${id}`))
+      const asNew = waiting.length === 0 ? state : new Map([...state].filter(([id]) => !pending.has(`${name}:${id}`)))
+      const again = [...waiting, ...(await writeState(name, asNew, 'add'))]
+      if (again.length === 0) return
+      const redo = new Set(again)
+      const stored = await target.bulkGet(again)
+      const state2 = foldChanges(
+        name,
+        changes.filter((change) => redo.has(change.id)),
+        new Map(again.map((id, i) => [id, stored[i]])),
+        pending,
+        page.now,
+      )
+      await writeState(name, state2, 'put')
+    }),
+  )
 }
 
 /**
@@ -263,16 +300,17 @@ function observeLatestStamp(clock: HybridLogicalClock, changes: Change[]): void 
 
 /**
  * Applies one pulled page and stores its cursor in one transaction: either the whole page and
- * the new cursor are stored, or neither (and the page is pulled again).
+ * the new cursor are stored, or neither (and the page is pulled again). The page may come
+ * prepared (`preparePulledPage`, started earlier); what it assumed is checked here.
  */
-export async function applyPulledPage(changes: Change[], cursor: string): Promise<void> {
+export async function applyPulledPage(changes: Change[], cursor: string, prepared?: Promise<PreparedPage>): Promise<void> {
   const db = getDatabase()
-  const now = Date.now()
+  const page = await (prepared ?? preparePulledPage(changes))
   const clock = await loadLocalClock()
   await guarded(() =>
     db.transaction('rw', [db.mentees, db.notes, db.appointments, db.checklistItems, db.outbox, db.settings], async () => {
-      await applyChanges(changes, now)
-      observeLatestStamp(clock, changes)
+      await applyPrepared(page)
+      observeLatestStamp(clock, page.changes)
       await db.settings.put({ key: CURSOR_KEY, value: cursor })
       await rememberStamp(clock.latest())
     }),
