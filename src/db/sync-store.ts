@@ -1,10 +1,11 @@
-import type { Table } from 'dexie'
+import { Dexie, type Table } from 'dexie'
 import type { Change, User } from '@/shared/protocol'
 import { emptyContent, type RecordsByTable, type SyncedTable, SYNCED_TABLES } from '@/shared/records'
 import type { HybridLogicalClock } from '@/shared/hlc'
 import { loadLocalClock, rememberStamp } from './clock'
 import { getDatabase, syncedTablesOf, type OutboxEntry, type Rejection } from './db'
 import { guarded } from './errors'
+import { sealAhead } from './sealing'
 
 /**
  * The local half of sync: what sync reads from and writes to IndexedDB. Only this module and the
@@ -126,49 +127,158 @@ async function pendingFields(): Promise<Pending> {
   return pending
 }
 
+type StoredRecord = RecordsByTable[SyncedTable]
+
 /**
- * Works out a page's effect in memory, then writes it with one bulk read and one bulk write per
- * table: a page of 500 changes costs a few IndexedDB requests, not three per change.
+ * The state each record of the page ends the page in, from the state it starts in (`stored`:
+ * undefined when the device does not have it): a record to store, null to remove it, undefined
+ * to leave it as it is.
  */
-async function applyChanges(changes: Change[], now: number): Promise<void> {
-  const pending = await pendingFields()
+function foldChanges(
+  name: SyncedTable,
+  changes: Change[],
+  stored: ReadonlyMap<string, StoredRecord | undefined>,
+  pending: Pending,
+  now: number,
+): Map<string, StoredRecord | null | undefined> {
+  const state = new Map<string, StoredRecord | null | undefined>()
+  for (const change of changes) {
+    if (!state.has(change.id)) state.set(change.id, stored.get(change.id))
+    if (change.op !== 'upsert') {
+      // Deleted or out of reach: gone from this device. Local edits still waiting in the
+      // outbox stay there; the endpoint will refuse them and the user sees why.
+      state.set(change.id, null)
+      continue
+    }
+    const local = pending.get(`${name}:${change.id}`)
+    if (local?.deleted) continue
+    const existing = state.get(change.id) ?? undefined
+    const incoming = local ? Object.fromEntries(Object.entries(change.fields).filter(([field]) => !local.fields.has(field))) : change.fields
+    state.set(change.id, {
+      ...emptyContent(name),
+      ...(existing ?? {}),
+      ...incoming,
+      id: change.id,
+      createdAt: existing?.createdAt ?? now,
+      updatedAt: now,
+    } as StoredRecord)
+  }
+  return state
+}
+
+const NOTHING_STORED: ReadonlyMap<string, StoredRecord | undefined> = new Map()
+const NOTHING_PENDING: Pending = new Map()
+/** Records of a page looked up first: if none of them is on the device, the page is taken to be new to it. */
+const PROBE = 4
+
+function isConstraintError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'ConstraintError'
+}
+
+/**
+ * A pulled page worked out and sealed before the transaction that applies it, as if none of its
+ * records were stored and no local write waited for any (what is true of nearly every page of a
+ * first sync). `applyPulledPage` checks both inside its transaction and works out again, from
+ * what is stored, every record for which either is not true.
+ */
+export interface PreparedPage {
+  changes: Change[]
+  now: number
+  tables: Map<SyncedTable, { changes: Change[]; ids: string[]; state: Map<string, StoredRecord | null | undefined> }>
+}
+
+/**
+ * Works out a pulled page as new to the device and seals its records (WebCrypto, all at once),
+ * without touching IndexedDB: the engine prepares the next page while the one before it is
+ * written. Fails with a StorageError ('locked') while the data key is not held.
+ */
+export async function preparePulledPage(changes: Change[]): Promise<PreparedPage> {
+  const now = Date.now()
   const byTable = new Map<SyncedTable, Change[]>()
   for (const change of changes) {
     const list = byTable.get(change.table)
     if (list) list.push(change)
     else byTable.set(change.table, [change])
   }
+  const tables: PreparedPage['tables'] = new Map()
+  const sealing: Promise<void>[] = []
   for (const [name, tableChanges] of byTable) {
-    const target = table(name)
-    const ids = [...new Set(tableChanges.map((change) => change.id))]
-    const stored = await target.bulkGet(ids)
-    // The state each record ends the page in: a record to store, or null to remove it.
-    const state = new Map<string, RecordsByTable[SyncedTable] | null | undefined>(ids.map((id, i) => [id, stored[i]]))
-    for (const change of tableChanges) {
-      if (change.op !== 'upsert') {
-        // Deleted or out of reach: gone from this device. Local edits still waiting in the
-        // outbox stay there; the endpoint will refuse them and the user sees why.
-        state.set(change.id, null)
-        continue
-      }
-      const local = pending.get(`${name}:${change.id}`)
-      if (local?.deleted) continue
-      const existing = state.get(change.id) ?? undefined
-      const incoming = local ? Object.fromEntries(Object.entries(change.fields).filter(([field]) => !local.fields.has(field))) : change.fields
-      state.set(change.id, {
-        ...emptyContent(name),
-        ...(existing ?? {}),
-        ...incoming,
-        id: change.id,
-        createdAt: existing?.createdAt ?? now,
-        updatedAt: now,
-      } as RecordsByTable[SyncedTable])
-    }
-    const puts = [...state.values()].filter((record): record is RecordsByTable[SyncedTable] => Boolean(record))
-    const removals = [...state].filter(([, record]) => record === null).map(([id]) => id)
-    if (puts.length > 0) await target.bulkPut(puts)
-    if (removals.length > 0) await target.bulkDelete(removals)
+    const state = foldChanges(name, tableChanges, NOTHING_STORED, NOTHING_PENDING, now)
+    tables.set(name, { changes: tableChanges, ids: [...state.keys()], state })
+    const records = [...state.values()].filter((record): record is StoredRecord => Boolean(record))
+    sealing.push(sealAhead(getDatabase().name, name, records as unknown as Record<string, unknown>[]))
   }
+  await guarded(() => Promise.all(sealing))
+  return { changes, now, tables }
+}
+
+/**
+ * Writes a prepared page with a few bulk requests per table: a page of 1,000 changes costs one
+ * write request per record, not a read and a write.
+ *
+ * When none of a few of a table's records in the page is stored, the records worked out as new
+ * are written with `bulkAdd`, sealed as prepared; IndexedDB refuses (record by record, in the
+ * same transaction) any that is stored after all. Those, and records with a local write still in
+ * the outbox (whose fields the page must not overwrite), are then read, worked out again from
+ * what is stored, and put. When some are stored, every record of the page is read first. Either
+ * way each record ends as if read first.
+ */
+async function applyPrepared(page: PreparedPage): Promise<void> {
+  const pending = await pendingFields()
+  await Promise.all(
+    [...page.tables].map(async ([name, { changes, ids, state }]) => {
+      const target = table(name)
+      const probed = await target.bulkGet(ids.slice(0, PROBE))
+      if (probed.some((record) => record !== undefined)) {
+        const stored = await target.bulkGet(ids)
+        await writeState(name, foldChanges(name, changes, new Map(ids.map((id, i) => [id, stored[i]])), pending, page.now), 'put')
+        return
+      }
+      const waiting = pending.size === 0 ? [] : ids.filter((id) => pending.has(`${name}:${id}`))
+      const asNew = waiting.length === 0 ? state : new Map([...state].filter(([id]) => !pending.has(`${name}:${id}`)))
+      const again = [...waiting, ...(await writeState(name, asNew, 'add'))]
+      if (again.length === 0) return
+      const redo = new Set(again)
+      const stored = await target.bulkGet(again)
+      const state2 = foldChanges(
+        name,
+        changes.filter((change) => redo.has(change.id)),
+        new Map(again.map((id, i) => [id, stored[i]])),
+        pending,
+        page.now,
+      )
+      await writeState(name, state2, 'put')
+    }),
+  )
+}
+
+/**
+ * Stores and removes what `foldChanges` worked out. With 'add', a record already stored is left
+ * as it is; their ids are returned. Any other failure ends the transaction.
+ */
+async function writeState(name: SyncedTable, state: Map<string, StoredRecord | null | undefined>, mode: 'add' | 'put'): Promise<string[]> {
+  const target = table(name)
+  const puts: StoredRecord[] = []
+  const removals: string[] = []
+  for (const [id, record] of state) {
+    if (record) puts.push(record)
+    else if (record === null) removals.push(id)
+  }
+  const storedAlready: string[] = []
+  if (puts.length > 0 && mode === 'put') await target.bulkPut(puts)
+  if (puts.length > 0 && mode === 'add') {
+    try {
+      await target.bulkAdd(puts)
+    } catch (error) {
+      if (!(error instanceof Dexie.BulkError)) throw error
+      for (const [position, failure] of Object.entries(error.failuresByPos)) {
+        if (!isConstraintError(failure)) throw error
+        storedAlready.push(puts[Number(position)]!.id)
+      }
+    }
+  }
+  if (removals.length > 0) await target.bulkDelete(removals)
+  return storedAlready
 }
 
 /**
@@ -196,16 +306,17 @@ function observeLatestStamp(clock: HybridLogicalClock, changes: Change[]): void 
 
 /**
  * Applies one pulled page and stores its cursor in one transaction: either the whole page and
- * the new cursor are stored, or neither (and the page is pulled again).
+ * the new cursor are stored, or neither (and the page is pulled again). The page may come
+ * prepared (`preparePulledPage`, started earlier); what it assumed is checked here.
  */
-export async function applyPulledPage(changes: Change[], cursor: string): Promise<void> {
+export async function applyPulledPage(changes: Change[], cursor: string, prepared?: Promise<PreparedPage>): Promise<void> {
   const db = getDatabase()
-  const now = Date.now()
+  const page = await (prepared ?? preparePulledPage(changes))
   const clock = await loadLocalClock()
   await guarded(() =>
     db.transaction('rw', [...syncedTablesOf(db), db.outbox, db.settings], async () => {
-      await applyChanges(changes, now)
-      observeLatestStamp(clock, changes)
+      await applyPrepared(page)
+      observeLatestStamp(clock, page.changes)
       await db.settings.put({ key: CURSOR_KEY, value: cursor })
       await rememberStamp(clock.latest())
     }),

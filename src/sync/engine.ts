@@ -3,6 +3,8 @@ import {
   beginPullFromStart,
   nextOutboxBatch,
   observeServerTime,
+  preparePulledPage,
+  type PreparedPage,
   pullFromStartUnderWay,
   readCursor,
   removeRecordsNotIn,
@@ -83,27 +85,44 @@ async function pushAll(client: SyncClient, deviceId: string, report: SyncReport)
   }
 }
 
+/** A pulled page, and its records being worked out and sealed meanwhile (`preparePulledPage`). */
+interface Arrival {
+  page: PullResponse
+  prepared: Promise<PreparedPage>
+}
+
+function pullPage(client: SyncClient, cursor: string | undefined): Promise<Arrival> {
+  return client.pull(cursor, PULL_PAGE_SIZE).then((page) => {
+    const prepared = preparePulledPage(page.changes)
+    // Awaited when the page is applied; a page dropped unapplied leaves no unhandled failure.
+    prepared.catch(() => undefined)
+    return { page, prepared }
+  })
+}
+
 /**
  * Pulls pages until the endpoint has nothing more; each page is applied with its cursor, in one
  * transaction, in order. The next page is asked for as soon as a page arrives, so the endpoint
- * reads and sends it while this one is applied (the two take about as long). Asking early changes
- * nothing that is applied: a page's changes meet the outbox only inside the transaction that
- * applies them, so a field written locally meanwhile is kept all the same. When applying fails,
- * the page asked for early is dropped unapplied; when that page fails, the pages before it stay
- * applied with their cursor, and the error ends the pull as it would have one page later.
+ * reads and sends it while this one is applied (the two take about as long), and its records are
+ * worked out and sealed as soon as it arrives, while the page before it is written. Doing both
+ * early changes nothing that is applied: a page's changes meet the outbox and the stored records
+ * only inside the transaction that applies them, so a field written locally meanwhile is kept
+ * all the same. When applying fails, the page asked for early is dropped unapplied; when that
+ * page fails, the pages before it stay applied with their cursor, and the error ends the pull as
+ * it would have one page later.
  */
 async function pullAll(client: SyncClient, report: SyncReport, seen?: Map<SyncedTable, Set<string>>, observer?: PullObserver): Promise<void> {
   const cursor = seen ? undefined : await readCursor()
-  let next: Promise<PullResponse> | undefined = client.pull(cursor, PULL_PAGE_SIZE)
+  let next: Promise<Arrival> | undefined = pullPage(client, cursor)
   while (next) {
     const waitStart = performance.now()
-    const page: PullResponse = await next
+    const { page, prepared }: Arrival = await next
     const applyStart = performance.now()
-    next = page.hasMore ? client.pull(page.cursor, PULL_PAGE_SIZE) : undefined
+    next = page.hasMore ? pullPage(client, page.cursor) : undefined
     // Awaited after this page is applied; until then (or for good, when applying fails: it is
     // pulled again from the stored cursor) its failure is not an unhandled one.
     next?.catch(() => undefined)
-    await applyPulledPage(page.changes, page.cursor)
+    await applyPulledPage(page.changes, page.cursor, prepared)
     await observeServerTime(page.serverTime)
     observer?.pageApplied({ changes: page.changes.length, waitMs: applyStart - waitStart, applyMs: performance.now() - applyStart })
     for (const change of page.changes) {

@@ -7,7 +7,7 @@ import { createMentee, getMentee, listMentees } from '@/db/repositories/mentees'
 import { saveNote, listNotesOf } from '@/db/repositories/notes'
 import { saveDraft, loadDraft } from '@/db/repositories/drafts'
 import { readSession, saveSession } from '@/db/sync-store'
-import { holdsDataKey, isSealedRow, newDataKey, useKeyForEveryDatabase } from '@/db/sealing'
+import { holdsDataKey, isSealedRow, LockedError, newDataKey, sealAhead, useKeyForEveryDatabase } from '@/db/sealing'
 import { fictionalMentee, freshDatabase } from './helpers'
 
 const CANARY = 'ZZCANARY'
@@ -86,6 +86,35 @@ describe('sealing at rest', () => {
     await expect(createMentee(fictionalMentee())).rejects.toMatchObject({ kind: 'locked' })
     expect(await rawRows('mentees')).toHaveLength(1)
     expect(await rawRows('outbox')).toHaveLength(1)
+  })
+
+  it('stores rows sealed ahead of their write sealed, each sealed form once, and only under the key that sealed it', async () => {
+    const row = { ...fictionalMentee({ givenName: `${CANARY}Vorab` }), id: 'ahead-1', createdAt: 1, updatedAt: 1 }
+    const other = { ...fictionalMentee({ givenName: `${CANARY}Anders` }), id: 'ahead-2', createdAt: 1, updatedAt: 1 }
+    await sealAhead(db.name, 'mentees', [row, other])
+    // What is written is what was sealed: the rows cannot change in between.
+    expect(Object.isFrozen(row)).toBe(true)
+    expect(() => ((row as { givenName: string }).givenName = 'geändert')).toThrow()
+
+    await db.mentees.bulkAdd([row])
+    const [first] = await rawRows('mentees')
+    expect(isSealedRow(first)).toBe(true)
+    expect(containsCanary([first])).toBe(false)
+    expect((await getMentee('ahead-1'))?.givenName).toBe(`${CANARY}Vorab`)
+    // Written again: sealed again, with a fresh IV.
+    await db.mentees.put(row)
+    const [second] = await rawRows('mentees')
+    expect(Buffer.from(second!.$sealed as Uint8Array).equals(Buffer.from(first!.$sealed as Uint8Array))).toBe(false)
+
+    // Sealed under a key that is no longer the one held: sealed again under the current one.
+    useKeyForEveryDatabase(await newDataKey(false))
+    await db.mentees.clear()
+    await db.mentees.put(other)
+    expect(containsCanary(await rawRows('mentees'))).toBe(false)
+    expect((await getMentee('ahead-2'))?.givenName).toBe(`${CANARY}Anders`)
+
+    useKeyForEveryDatabase(undefined)
+    await expect(sealAhead(db.name, 'mentees', [{ ...row }])).rejects.toBeInstanceOf(LockedError)
   })
 
   it('cannot be opened with another key', async () => {

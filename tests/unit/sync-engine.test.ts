@@ -1,8 +1,10 @@
-import { beforeEach, describe, expect, it } from 'vitest'
+import { Dexie } from 'dexie'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { LotseDatabase } from '@/db/db'
 import { createMentee, getMentee, updateMentee } from '@/db/repositories/mentees'
 import { pendingEntries } from '@/db/outbox'
-import { applyPulledPage, listRejections, outboxSummary, readCursor, saveSession } from '@/db/sync-store'
+import { newDataKey, useKeyForEveryDatabase } from '@/db/sealing'
+import { applyPulledPage, listRejections, outboxSummary, preparePulledPage, readCursor, saveSession } from '@/db/sync-store'
 import type { Change, PullResponse, PushRequest, PushResponse } from '@/shared/protocol'
 import { EndpointError, NetworkError, type SyncClient } from '@/sync/client'
 import { syncOnce } from '@/sync/engine'
@@ -39,9 +41,15 @@ class ScriptedClient {
 const asClient = (client: ScriptedClient) => client as unknown as SyncClient
 
 let db: LotseDatabase
+let everyDatabaseKey: CryptoKey
 beforeEach(async () => {
+  everyDatabaseKey = await newDataKey(false)
+  useKeyForEveryDatabase(everyDatabaseKey)
   db = freshDatabase()
   await saveSession({ token: 't', deviceId: 'd', user: { id: 'u', username: 'test', displayName: 'Test', role: 'coach', teamId: null } })
+})
+afterEach(() => {
+  useKeyForEveryDatabase(everyDatabaseKey)
 })
 
 describe('push', () => {
@@ -164,6 +172,62 @@ describe('pull', () => {
     const other = await getMentee(otherId)
     expect(other).toMatchObject({ givenName: 'Zweite', familyName: 'Beispiel', stage: 'firstContact', languages: [] })
     expect(await readCursor()).toBe('c1')
+  })
+
+  it('merges a stored record into a page that otherwise brings only new ones, as if it had been read first', async () => {
+    const mentee = await createMentee(fictionalMentee({ givenName: 'Schon da', familyName: 'Bleibt' }))
+    const stored = (await getMentee(mentee.id))!
+    await db.outbox.clear() // the creation was pushed earlier
+    await updateMentee(mentee.id, fictionalMentee({ givenName: 'Schon da', familyName: 'Bleibt', phone: '+49 2222' }))
+    const newIds = Array.from({ length: 6 }, () => crypto.randomUUID())
+    const changes: Change[] = [
+      ...newIds.map((id, i): Change => ({ table: 'mentees', id, op: 'upsert', fields: { givenName: `Neu ${i}` }, hlc: { givenName: '1' } })),
+      // Behind the new ones: not among the records looked up first.
+      { table: 'mentees', id: mentee.id, op: 'upsert', fields: { phone: '0000 pulled', germanLevel: 'B2' }, hlc: { phone: '1', germanLevel: '1' } },
+    ]
+    await applyPulledPage(changes, 'c1')
+    const local = await getMentee(mentee.id)
+    expect(local).toMatchObject({ givenName: 'Schon da', familyName: 'Bleibt', phone: '+49 2222', germanLevel: 'B2', createdAt: stored.createdAt })
+    for (const [i, id] of newIds.entries()) expect(await getMentee(id)).toMatchObject({ givenName: `Neu ${i}`, stage: 'firstContact' })
+    expect(await db.mentees.count()).toBe(7)
+    expect(await readCursor()).toBe('c1')
+  })
+
+  it('keeps a field written locally after the page was prepared and sealed, before it was applied', async () => {
+    const mentee = await createMentee(fictionalMentee({ givenName: 'Schon da' }))
+    // Edited here, then taken off this device by an earlier page (evicted): the edit still waits.
+    const evicted = await createMentee(fictionalMentee({ givenName: 'Weg' }))
+    await db.outbox.clear() // the creations were pushed earlier
+    await updateMentee(evicted.id, fictionalMentee({ givenName: 'Weg', phone: '+49 4444' }))
+    await db.mentees.delete(evicted.id)
+    const changes: Change[] = [
+      ...Array.from({ length: 5 }, (_, i): Change => ({ table: 'mentees', id: crypto.randomUUID(), op: 'upsert', fields: { givenName: `Neu ${i}` }, hlc: {} })),
+      { table: 'mentees', id: mentee.id, op: 'upsert', fields: { phone: 'vom Server', germanLevel: 'C1' }, hlc: {} },
+      { table: 'mentees', id: evicted.id, op: 'upsert', fields: { givenName: 'Zurück', phone: 'vom Server' }, hlc: {} },
+    ]
+    const prepared = preparePulledPage(changes)
+    await prepared
+    await updateMentee(mentee.id, fictionalMentee({ givenName: 'Schon da', phone: '+49 3333' }))
+    await applyPulledPage(changes, 'c1', prepared)
+    expect(await getMentee(mentee.id)).toMatchObject({ givenName: 'Schon da', phone: '+49 3333', germanLevel: 'C1' })
+    // Not stored, but its phone has a local write waiting: the page does not bring the server's.
+    expect(await getMentee(evicted.id)).toMatchObject({ givenName: 'Zurück', phone: '' })
+    expect(await db.mentees.count()).toBe(7)
+    expect(await readCursor()).toBe('c1')
+  })
+
+  it('writes nothing of a prepared page when the data is locked before it is applied', async () => {
+    const changes: Change[] = [{ table: 'mentees', id: otherId, op: 'upsert', fields: { givenName: 'Gesperrt' }, hlc: {} }]
+    const prepared = preparePulledPage(changes)
+    await prepared
+    useKeyForEveryDatabase(undefined)
+    await expect(applyPulledPage(changes, 'c1', prepared)).rejects.toMatchObject({ kind: 'locked' })
+    await expect(preparePulledPage(changes)).rejects.toMatchObject({ kind: 'locked' })
+    const raw = new Dexie(db.name)
+    await raw.open()
+    expect(await raw.table('mentees').count()).toBe(0)
+    expect(await raw.table('settings').get('syncCursor')).toBeUndefined()
+    raw.close()
   })
 
   it('follows hasMore page by page and removes evicted and deleted records', async () => {
