@@ -86,6 +86,8 @@ export const useFairsStore = defineStore('fairs', () => {
     const [list, every] = await Promise.all([listEvents(), listLeads()])
     events.value = list
     allLeads.value = every
+    leadsRead = true
+    if (current.value) showLeadsOf(current.value.id)
     eventsLoaded.value = true
   }
 
@@ -93,8 +95,16 @@ export const useFairsStore = defineStore('fairs', () => {
     leads.value = allLeads.value.filter((lead) => lead.eventId === eventId).sort((a, b) => a.createdAt - b.createdAt)
   }
 
-  /** Opens one event: the event, every lead (for duplicates), its review list, the mentees if the role sees them. */
-  async function open(eventId: string): Promise<FairEvent | undefined> {
+  /** Whether `allLeads` holds what the database holds (read, and kept up to date since). */
+  let leadsRead = false
+
+  /**
+   * Opens one event: the event, every lead (for duplicates), its review list, the mentees if the
+   * role sees them. The event already open is not read again (going back and forth between the
+   * intake and a visitor's form at the stand), unless `reload` (after a sync).
+   */
+  async function open(eventId: string, reload = false): Promise<FairEvent | undefined> {
+    if (!reload && leadsRead && current.value?.id === eventId) return current.value
     const [event, every, review] = await Promise.all([
       getEvent(eventId),
       listLeads(),
@@ -103,6 +113,7 @@ export const useFairsStore = defineStore('fairs', () => {
     ])
     current.value = event
     allLeads.value = every
+    leadsRead = true
     toReview.value = Array.isArray(review) ? review.filter((id) => typeof id === 'string') : []
     showLeadsOf(eventId)
     return event
@@ -111,7 +122,7 @@ export const useFairsStore = defineStore('fairs', () => {
   /** Reads everything shown again (after a sync changed events or leads). */
   async function refresh(): Promise<void> {
     if (eventsLoaded.value) await loadEvents()
-    if (current.value) await open(current.value.id)
+    if (current.value) await open(current.value.id, true)
   }
 
   function remember(lead: Lead): Lead {
@@ -217,6 +228,7 @@ export const useFairsStore = defineStore('fairs', () => {
    * undefined for a person new to the device. The lead leaves the review list either way.
    */
   async function resolveReview(leadId: string, offer?: DuplicateOffer): Promise<void> {
+    await contactsWritten(leadId)
     const lead = allLeads.value.find((known) => known.id === leadId)
     if (offer && lead) {
       if (offer.source === 'mentee') remember(await linkLeadToMentee(leadId, offer.id))
@@ -232,8 +244,28 @@ export const useFairsStore = defineStore('fairs', () => {
     await writeReview(toReview.value.filter((id) => id !== leadId))
   }
 
-  async function setContacts(leadId: string, contacts: LeadContact[]): Promise<Lead> {
-    return remember(await patchLead(leadId, { contacts }))
+  /** The latest write of each lead's talks: taps come faster than writes, and the last one wins. */
+  const contactWrites = new Map<string, Promise<Lead | undefined>>()
+
+  /**
+   * The talks of a stored lead, changed by a tap on a chip: shown at once, written in the order
+   * tapped, and a write that a later tap overtook does not bring the older state back.
+   */
+  function setContacts(leadId: string, contacts: LeadContact[]): Promise<Lead | undefined> {
+    const lead = allLeads.value.find((known) => known.id === leadId)
+    if (lead) remember({ ...lead, contacts })
+    const previous = contactWrites.get(leadId) ?? Promise.resolve(undefined)
+    const write: Promise<Lead | undefined> = previous
+      .catch(() => undefined)
+      .then(() => patchLead(leadId, { contacts }))
+      .then((saved) => (contactWrites.get(leadId) === write ? remember(saved) : saved))
+    contactWrites.set(leadId, write)
+    return write
+  }
+
+  /** Waits for the talks tapped on a lead to be stored (before it is merged, say). */
+  async function contactsWritten(leadId: string): Promise<void> {
+    await contactWrites.get(leadId)?.catch(() => undefined)
   }
 
   async function setFollowUpDone(leadId: string, done: boolean): Promise<Lead> {
@@ -282,6 +314,7 @@ export const useFairsStore = defineStore('fairs', () => {
 
   /** Forgets everything held in memory (on lock). */
   function clear(): void {
+    leadsRead = false
     events.value = []
     eventsLoaded.value = false
     current.value = undefined

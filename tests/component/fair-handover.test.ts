@@ -32,15 +32,19 @@ function mountApp(): VueWrapper {
 /** As after a reload: new stores and router over the same database, at the address the page had. */
 async function reload(): Promise<VueWrapper> {
   while (mounted.length) mounted.pop()?.unmount()
-  // The page that is gone: its router no longer answers the browser's history.
+  // The page that is gone: its router no longer answers the browser's history, its sync stops,
+  // and what it still had running settles before the new page starts (one Pinia per page).
   router.listening = false
-  useSyncStore().stopAutomaticSync()
+  useSyncStore(pinia).stopAutomaticSync()
+  await flushPromises()
+  await useSyncStore(pinia).refreshLocalState().catch(() => undefined)
   pinia = createPinia()
   setActivePinia(pinia)
-  const lock = useLockStore()
+  const lock = useLockStore(pinia)
   await lock.initialize()
-  if (lock.state === 'unlocked') await useSyncStore().restore()
+  if (lock.state === 'unlocked') await useSyncStore(pinia).restore()
   router = createAppRouter()
+  setActivePinia(pinia)
   await router.push(window.location.pathname + window.location.search + window.location.hash)
   const wrapper = mountApp()
   await flushPromises()
@@ -154,7 +158,7 @@ describe('hand-over to a visitor', { timeout: 90_000 }, () => {
 
     // Locked meanwhile (a real reload drops the key): the unlock screen, without the button that
     // removes the device's data, and after unlocking the visitor's page again.
-    useLockStore().lock()
+    useLockStore(pinia).lock()
     wrapper = await reload()
     await eventually(() => expect(router.currentRoute.value.name).toBe('unlock'))
     expect(wrapper.find('[data-testid="unlock-handover"]').exists()).toBe(true)
