@@ -1,6 +1,8 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { CONFERENCE_ROLES } from './shared/conference'
 import { REPORT_ROLES, type Role } from './shared/protocol'
+import { seesFairs } from './stores/fairs'
+import { useHandoverStore, type HandoverMode } from './stores/handover'
 import { useLockStore } from './stores/lock'
 import { useSyncStore } from './stores/sync'
 import TodayView from './views/TodayView.vue'
@@ -47,6 +49,18 @@ export const routes: RouteRecordRaw[] = [
     props: true,
     meta: { roles: CONFERENCE_ROLES },
   },
+  { path: '/events', name: 'events', component: () => import('./views/EventListView.vue'), meta: { fairs: true } },
+  { path: '/events/new', name: 'event-new', component: () => import('./views/EventEditView.vue'), meta: { fairs: true } },
+  { path: '/events/:id', name: 'event', component: () => import('./views/EventView.vue'), props: true, meta: { fairs: true } },
+  { path: '/events/:id/edit', name: 'event-edit', component: () => import('./views/EventEditView.vue'), props: true, meta: { fairs: true } },
+  { path: '/events/:id/intake', name: 'fair-intake', component: () => import('./views/FairIntakeView.vue'), props: true, meta: { fairs: true } },
+  {
+    path: '/events/:id/handover',
+    name: 'fair-handover',
+    component: () => import('./views/FairHandoverView.vue'),
+    props: (route) => ({ id: route.params.id, lang: route.query.lang }),
+    meta: { fairs: true },
+  },
   { path: '/settings', name: 'settings', component: () => import('./views/SettingsView.vue') },
   { path: '/sync', name: 'sync', component: () => import('./views/SyncView.vue') },
   // Figures for funders: coaches and coordinators only (Paten and guides have no such figures).
@@ -57,6 +71,11 @@ export const routes: RouteRecordRaw[] = [
   { path: '/:pathMatch(.*)*', name: 'not-found', component: () => import('./views/NotFoundView.vue') },
 ]
 
+/** Where a handed-over phone has to be. */
+export function handoverLocation(mode: HandoverMode) {
+  return { name: 'fair-handover', params: { id: mode.eventId }, query: { lang: mode.language } }
+}
+
 export function createAppRouter() {
   const router = createRouter({
     history: createWebHistory(),
@@ -65,18 +84,33 @@ export function createAppRouter() {
   })
   // Signing in needs the network once; after that the stored session opens the app offline,
   // behind the device passphrase that guards its data.
-  router.beforeEach((to) => {
+  router.beforeEach(async (to) => {
+    const handover = useHandoverStore()
+    await handover.ensureLoaded()
     const lock = useLockStore().state
-    const signedIn = Boolean(useSyncStore().session)
+    const session = useSyncStore().session
     const next = to.fullPath === '/' || to.meta.lockScreen || to.meta.public ? {} : { next: to.fullPath }
-    if (lock === 'locked') return to.name === 'unlock' ? true : { name: 'unlock', query: next }
+    if (lock === 'locked') {
+      if (to.name === 'unlock') return true
+      // Locked while a visitor held the phone: after unlocking, back to their form, nowhere else.
+      return { name: 'unlock', query: handover.mode ? { next: router.resolve(handoverLocation(handover.mode)).fullPath } : next }
+    }
+    // Handed over to a visitor: their form is the only page, whatever URL is typed or popped.
+    if (handover.mode && session && lock === 'unlocked') {
+      const mode = handover.mode
+      if (to.name === 'fair-handover' && to.params.id === mode.eventId && to.query.lang === mode.language) return true
+      return handoverLocation(mode)
+    }
     if (to.meta.public) return true
-    if (!signedIn) return { name: 'login', query: next }
+    if (!session) return { name: 'login', query: next }
     // Signed in, but no passphrase yet: choose one before anything personal is stored.
     if (lock === 'noKey') return to.name === 'passphrase' ? true : { name: 'passphrase', query: next }
     if (to.meta.lockScreen) return typeof to.query.next === 'string' && to.query.next.startsWith('/') ? to.query.next : { name: 'today' }
-    const role = useSyncStore().session?.user.role
-    if (to.meta.roles && !(role && to.meta.roles.includes(role))) return { name: 'today' }
+    const role = session.user.role
+    if (to.meta.roles && !to.meta.roles.includes(role)) return { name: 'today' }
+    if (to.meta.fairs && !seesFairs(session.user.role)) return { name: 'today' }
+    // The hand-over page exists only while handed over (started from the quick intake).
+    if (to.name === 'fair-handover') return { name: 'fair-intake', params: { id: to.params.id } }
     return true
   })
   return router

@@ -95,15 +95,7 @@ export async function unlock(passphrase: string): Promise<UnlockOutcome> {
   if (!entry) return { ok: false, reason: 'wiped' }
   const outdated = entry.kdf.iterations < PBKDF2_ITERATIONS
   const dataKey = await unwrap(entry, passphrase, outdated)
-  if (!dataKey) {
-    const failedAttempts = entry.failedAttempts + 1
-    if (failedAttempts >= MAX_FAILED_ATTEMPTS) {
-      await wipeLocalData()
-      return { ok: false, reason: 'wiped' }
-    }
-    await guarded(() => getDatabase().keyring.update(KEY_ID, { failedAttempts }))
-    return { ok: false, reason: 'wrongPassphrase', attemptsLeft: MAX_FAILED_ATTEMPTS - failedAttempts }
-  }
+  if (!dataKey) return countFailedAttempt(entry)
   if (outdated) {
     const rewrapped = await wrapFresh(dataKey, passphrase)
     await guarded(() => getDatabase().keyring.put({ ...entry, ...rewrapped, failedAttempts: 0 }))
@@ -112,6 +104,30 @@ export async function unlock(passphrase: string): Promise<UnlockOutcome> {
     if (entry.failedAttempts > 0) await guarded(() => getDatabase().keyring.update(KEY_ID, { failedAttempts: 0 }))
     holdDataKey(getDatabase().name, dataKey)
   }
+  return { ok: true }
+}
+
+/** One more wrong passphrase in a row: counted across restarts; the tenth wipes the device. */
+async function countFailedAttempt(entry: KeyringEntry): Promise<UnlockOutcome> {
+  const failedAttempts = entry.failedAttempts + 1
+  if (failedAttempts >= MAX_FAILED_ATTEMPTS) {
+    await wipeLocalData()
+    return { ok: false, reason: 'wiped' }
+  }
+  await guarded(() => getDatabase().keyring.update(KEY_ID, { failedAttempts }))
+  return { ok: false, reason: 'wrongPassphrase', attemptsLeft: MAX_FAILED_ATTEMPTS - failedAttempts }
+}
+
+/**
+ * Checks the passphrase while the device stays as it is (unlocked or not): for handing the phone
+ * back from a visitor to its user. Wrong ones count toward the wipe exactly as for unlocking, so
+ * guessing here is no easier than on the lock screen; the right one resets the count.
+ */
+export async function verifyPassphrase(passphrase: string): Promise<UnlockOutcome> {
+  const entry = await readEntry()
+  if (!entry) return { ok: false, reason: 'wiped' }
+  if (!(await unwrap(entry, passphrase, false))) return countFailedAttempt(entry)
+  if (entry.failedAttempts > 0) await guarded(() => getDatabase().keyring.update(KEY_ID, { failedAttempts: 0 }))
   return { ok: true }
 }
 

@@ -63,6 +63,12 @@ export const CONSENT_PURPOSES = ['counselling', 'partnerSharing', 'fairFollowUp'
 export const CONSENT_TEXT_VERSION = '2026-11'
 export type ConsentPurpose = (typeof CONSENT_PURPOSES)[number]
 
+/** The version of the job fair's consent text in `locales/` (`fairConsent.*`); a changed text gets a new one. */
+export const FAIR_CONSENT_TEXT_VERSION = '2026-11-fair'
+
+/** Languages a guide picks with one tap at a fair (most visitors speak one of them); the rest from a list. */
+export const FAIR_QUICK_LANGUAGES = ['uk', 'ru', 'ar', 'tr', 'fa', 'en'] as const
+
 /** What came of a visitor's talk with an employer at a job fair, weakest first. */
 export const LEAD_OUTCOMES = ['contact', 'internship', 'contract'] as const
 export type LeadOutcome = (typeof LEAD_OUTCOMES)[number]

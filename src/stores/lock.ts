@@ -8,12 +8,15 @@ import {
   lockLocalData,
   MIN_PASSPHRASE_LENGTH,
   unlock as unlockLocalData,
+  verifyPassphrase as checkPassphrase,
   wipeLocalData,
   type UnlockOutcome,
 } from '@/db/keyring'
 import { readSetting, writeSetting } from '@/db/repositories/settings'
 import { useAppointmentsStore } from './appointments'
 import { useConferenceStore } from './conference'
+import { useFairsStore } from './fairs'
+import { useHandoverStore } from './handover'
 import { useMenteesStore } from './mentees'
 import { useNotesStore } from './notes'
 import { useSyncStore } from './sync'
@@ -66,16 +69,20 @@ export const useLockStore = defineStore('lock', () => {
     if (sync.session) {
       state.value = 'unlocked'
       await sync.persistSession()
-      return
+    } else {
+      // The session is read before the app counts as unlocked: unlocked without a session for a
+      // moment, App.vue would send the user to the sign-in screen and lose the page they were on.
+      try {
+        await sync.restore()
+      } finally {
+        state.value = 'unlocked'
+      }
+      sync.startAutomaticSync()
     }
-    // The session is read before the app counts as unlocked: unlocked without a session for a
-    // moment, App.vue would send the user to the sign-in screen and lose the page they were on.
-    try {
-      await sync.restore()
-    } finally {
-      state.value = 'unlocked'
-    }
-    sync.startAutomaticSync()
+    // Start-up work on the data: people from fairs who did not consent lose their details.
+    void useFairsStore()
+      .anonymiseExpired()
+      .catch(() => undefined)
   }
 
   /** The first passphrase on this device; what is already stored gets sealed with it. */
@@ -90,10 +97,27 @@ export const useLockStore = defineStore('lock', () => {
   async function unlock(passphrase: string): Promise<UnlockOutcome> {
     const outcome = await unlockLocalData(passphrase)
     if (outcome.ok) await opened()
-    else if (outcome.reason === 'wiped') {
-      useSyncStore().suspend()
-      state.value = 'noKey'
-      wiped.value = true
+    else if (outcome.reason === 'wiped') afterWipe()
+    return outcome
+  }
+
+  /** Ten wrong passphrases in a row removed the data. */
+  function afterWipe(): void {
+    useSyncStore().suspend()
+    useHandoverStore().forget()
+    state.value = 'noKey'
+    wiped.value = true
+  }
+
+  /**
+   * Checks the passphrase and leaves the device unlocked (taking the phone back from a visitor).
+   * Wrong ones count toward the wipe, as on the lock screen.
+   */
+  async function verifyPassphrase(passphrase: string): Promise<UnlockOutcome> {
+    const outcome = await checkPassphrase(passphrase)
+    if (!outcome.ok && outcome.reason === 'wiped') {
+      lockLocalData()
+      afterWipe()
     }
     return outcome
   }
@@ -108,6 +132,7 @@ export const useLockStore = defineStore('lock', () => {
     useAppointmentsStore().clear()
     useTodayStore().clear()
     useConferenceStore().clear()
+    useFairsStore().clear()
     state.value = 'locked'
   }
 
@@ -130,6 +155,7 @@ export const useLockStore = defineStore('lock', () => {
     lockLocalData()
     useSyncStore().suspend()
     await wipeLocalData()
+    useHandoverStore().forget()
     state.value = 'noKey'
   }
 
@@ -137,8 +163,22 @@ export const useLockStore = defineStore('lock', () => {
   function forget(): void {
     // The start screen's lists would otherwise outlive the data they were read from.
     useTodayStore().clear()
+    useHandoverStore().forget()
     state.value = 'noKey'
   }
 
-  return { state, autoLockMinutes, wiped, initialize, setUp, unlock, lock, changePassphrase, setAutoLockMinutes, removeDeviceData, forget }
+  return {
+    state,
+    autoLockMinutes,
+    wiped,
+    initialize,
+    setUp,
+    unlock,
+    verifyPassphrase,
+    lock,
+    changePassphrase,
+    setAutoLockMinutes,
+    removeDeviceData,
+    forget,
+  }
 })

@@ -19,6 +19,7 @@ import type { ReportPeriod } from '@/shared/reports'
 import { EndpointError, NetworkError, SyncClient } from '@/sync/client'
 import { syncOnce } from '@/sync/engine'
 import { browserEnvironment, LOCAL_WRITE_DELAY_MS, SyncScheduler } from '@/sync/schedule'
+import { useFairsStore } from './fairs'
 import { useLockStore } from './lock'
 import { useMenteesStore } from './mentees'
 
@@ -79,6 +80,7 @@ export const useSyncStore = defineStore('sync', () => {
       problem.value = null
       if (report.changedTables.size > 0) {
         await useMenteesStore().reload()
+        if (report.changedTables.has('events') || report.changedTables.has('leads')) await useFairsStore().refresh()
         revision.value += 1
       }
       if (report.superseded.length > 0) void loadConflicts()
@@ -139,6 +141,7 @@ export const useSyncStore = defineStore('sync', () => {
       // Another person's data must not stay on a device handed on to someone else.
       if (previous && previous.user.id !== response.user.id) {
         await deleteLocalDatabase()
+        useFairsStore().clear()
         await useMenteesStore().reload()
         revision.value += 1
       }
@@ -209,6 +212,7 @@ export const useSyncStore = defineStore('sync', () => {
     // sign-out or a revoked device leaves no personal data behind, as ten wrong passphrases do).
     await wipeLocalData()
     useLockStore().forget()
+    useFairsStore().clear()
     session.value = null
     client.useToken(undefined)
     await useMenteesStore().reload()

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { Dexie } from 'dexie'
 import { getDatabase, type LotseDatabase } from '@/db/db'
 import { StorageError } from '@/db/errors'
-import { changePassphrase, createKeyring, hasKeyring, lockLocalData, MAX_FAILED_ATTEMPTS, PBKDF2_ITERATIONS, SALT_BYTES, unlock } from '@/db/keyring'
+import { changePassphrase, createKeyring, hasKeyring, lockLocalData, MAX_FAILED_ATTEMPTS, PBKDF2_ITERATIONS, SALT_BYTES, unlock, verifyPassphrase } from '@/db/keyring'
 import { createMentee, getMentee, listMentees } from '@/db/repositories/mentees'
 import { saveNote, listNotesOf } from '@/db/repositories/notes'
 import { saveDraft, loadDraft } from '@/db/repositories/drafts'
@@ -151,6 +151,31 @@ describe('passphrase and data key', () => {
     expect(await unlock('richtig-lang-genug')).toEqual({ ok: true })
     expect((await getMentee(mentee.id))?.givenName).toBe('Vor dem Sperren')
     expect((await rawRows('keyring'))[0]).toMatchObject({ failedAttempts: 0 })
+  })
+
+  it('checks a passphrase without locking or unlocking, counting wrong ones together with unlock', async () => {
+    await createKeyring('richtig-lang-genug', FEW_ITERATIONS)
+    expect(holdsDataKey(db.name)).toBe(true)
+    expect(await verifyPassphrase('falsch')).toEqual({ ok: false, reason: 'wrongPassphrase', attemptsLeft: MAX_FAILED_ATTEMPTS - 1 })
+    // Still unlocked: a visitor guessing at the hand-over does not lock the guide out of the data.
+    expect(holdsDataKey(db.name)).toBe(true)
+    lockLocalData()
+    expect(await unlock('auch falsch')).toEqual({ ok: false, reason: 'wrongPassphrase', attemptsLeft: MAX_FAILED_ATTEMPTS - 2 })
+    expect(await verifyPassphrase('richtig-lang-genug')).toEqual({ ok: true })
+    // Right, but it does not unlock either.
+    expect(holdsDataKey(db.name)).toBe(false)
+    expect((await rawRows('keyring'))[0]).toMatchObject({ failedAttempts: 0 })
+  })
+
+  it(`wipes the device after ${MAX_FAILED_ATTEMPTS} wrong passphrases given at the hand-over`, async () => {
+    await createKeyring('richtig-lang-genug', FEW_ITERATIONS)
+    await createMentee(fictionalMentee())
+    for (let attempt = 1; attempt < MAX_FAILED_ATTEMPTS; attempt++) {
+      expect(await verifyPassphrase(`falsch-${attempt}`)).toMatchObject({ ok: false, reason: 'wrongPassphrase' })
+    }
+    expect(await verifyPassphrase('falsch-zuletzt')).toEqual({ ok: false, reason: 'wiped' })
+    expect(await hasKeyring()).toBe(false)
+    expect(await getDatabase().mentees.count()).toBe(0)
   })
 
   it('keeps every record through a passphrase change; only the new passphrase unlocks', async () => {

@@ -45,6 +45,32 @@ export async function mergeIntoLead(keptId: string, second: LeadFields): Promise
   })
 }
 
+/**
+ * Changes some fields of a stored lead (the outcomes, the follow-up done), read inside the
+ * transaction, so what a sync brought in meanwhile stays.
+ */
+export async function patchLead(id: string, patch: Partial<LeadFields>): Promise<Lead> {
+  return inWriteTransaction(async (ops) => {
+    const lead = await getDatabase().leads.get(id)
+    if (!isLive(lead)) throw new ValidationFailed({ _: { key: 'gone' } })
+    return ops.put('leads', id, checkedLead({ ...contentOf(lead), ...patch }))
+  })
+}
+
+/**
+ * Two stored leads that turned out to be one person (a visitor who typed their own details and
+ * was known already): the second joins the first and is deleted, all or nothing.
+ */
+export async function mergeLeadInto(keptId: string, duplicateId: string): Promise<Lead> {
+  return inWriteTransaction(async (ops) => {
+    const [kept, duplicate] = await getDatabase().leads.bulkGet([keptId, duplicateId])
+    if (!isLive(kept) || !isLive(duplicate) || keptId === duplicateId) throw new ValidationFailed({ _: { key: 'gone' } })
+    const merged = await ops.put('leads', keptId, checkedLead(mergeLeads(contentOf(kept), contentOf(duplicate))))
+    await ops.remove('leads', duplicateId)
+    return merged
+  })
+}
+
 export async function deleteLead(id: string): Promise<void> {
   await inWriteTransaction((ops) => ops.remove('leads', id))
 }
