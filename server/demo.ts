@@ -19,6 +19,7 @@ import {
   BARRIERS,
   CHECKLIST_TEMPLATES,
   CONSENT_TEXT_VERSION,
+  FAIR_CONSENT_TEXT_VERSION,
   COMMON_ORIGIN_COUNTRIES,
   GERMAN_LEVELS,
   GOALS,
@@ -134,8 +135,7 @@ const DEMO_EMPLOYERS = [
   { name: 'Probe Elektro KG (Demo)', sector: 'Handwerk', openPositions: '2 Praktika' },
 ]
 const DEMO_LEAD_COUNT = 24
-/** The demo's fair consent text version; real ones come from the app's consent text. */
-const FAIR_CONSENT_DEMO_VERSION = 'fair-2026-11'
+
 
 interface DemoUser {
   id: string
@@ -408,7 +408,7 @@ export async function seedDemoIfEmpty(db: Database, now: number = Date.now()): P
         consentFollowUp: consent,
         consentDate: consent ? dayFrom(now, -7) : '',
         consentLanguage: consent ? pick.one(['de', 'uk', 'ar', 'tr']) : '',
-        consentTextVersion: consent ? FAIR_CONSENT_DEMO_VERSION : '',
+        consentTextVersion: consent ? FAIR_CONSENT_TEXT_VERSION : '',
         selfIntake: pick.chance(0.3),
         intakeLanguage: pick.one(['de', 'uk', 'ar', 'tr']),
       }
