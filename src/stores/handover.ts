@@ -87,10 +87,13 @@ export const useHandoverStore = defineStore('handover', () => {
     return outcome
   }
 
-  /** The device's data is gone (wiped, signed out): so is the hand-over. */
+  /**
+   * The device's data is gone (wiped, signed out): so is the hand-over. After sign-out or a wipe: no hand-over is left, and none is read back, since reading would
+   * open (and so create again) the database the wipe just deleted.
+   */
   function forget(): void {
     mode.value = null
-    loading = undefined
+    loading = Promise.resolve()
   }
 
   return { mode, ensureLoaded, start, finishVisitor, end, forget }
