@@ -315,24 +315,27 @@ describe('crash while applying a pulled page', () => {
     const crashPoint = new Promise<void>((resolve) => (crashPointReached = resolve))
     await page.exposeFunction('lotseCrashPoint', () => crashPointReached())
     await page.addInitScript(() => {
-      const originalPut = IDBObjectStore.prototype.put
       const writes = new WeakMap<IDBTransaction, number>()
       let crashed = false
-      IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
-        // Only the pulled page's transaction writes mentees alongside the outbox and settings stores.
-        if (!crashed && this.name === 'mentees' && this.transaction.objectStoreNames.contains('settings')) {
-          const count = (writes.get(this.transaction) ?? 0) + 1
-          writes.set(this.transaction, count)
-          if (count === 250) {
-            crashed = true
-            void (window as unknown as { lotseCrashPoint: () => Promise<void> }).lotseCrashPoint()
-            const until = Date.now() + 20_000
-            while (Date.now() < until) {
-              // The tab hangs here, mid-transaction, until the test closes it.
+      // Records new to the device are written with add, others with put: count both.
+      for (const method of ['put', 'add'] as const) {
+        const original = IDBObjectStore.prototype[method]
+        IDBObjectStore.prototype[method] = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+          // Only the pulled page's transaction writes mentees alongside the outbox and settings stores.
+          if (!crashed && this.name === 'mentees' && this.transaction.objectStoreNames.contains('settings')) {
+            const count = (writes.get(this.transaction) ?? 0) + 1
+            writes.set(this.transaction, count)
+            if (count === 250) {
+              crashed = true
+              void (window as unknown as { lotseCrashPoint: () => Promise<void> }).lotseCrashPoint()
+              const until = Date.now() + 20_000
+              while (Date.now() < until) {
+                // The tab hangs here, mid-transaction, until the test closes it.
+              }
             }
           }
+          return original.apply(this, args)
         }
-        return originalPut.apply(this, args)
       }
     })
     await page.goto(server.baseUrl)
