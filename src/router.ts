@@ -1,6 +1,6 @@
 import { createRouter, createWebHistory, type RouteRecordRaw } from 'vue-router'
 import { CONFERENCE_ROLES } from './shared/conference'
-import { REPORT_ROLES, type Role } from './shared/protocol'
+import { MENTEE_ROLES, REPORT_ROLES, type Role } from './shared/protocol'
 import { seesFairs } from './stores/fairs'
 import { useHandoverStore, type HandoverMode } from './stores/handover'
 import { useLockStore } from './stores/lock'
@@ -17,27 +17,30 @@ declare module 'vue-router' {
 /** Today is in the first bundle; every other screen loads when first opened (and is precached). */
 export const routes: RouteRecordRaw[] = [
   { path: '/', name: 'today', component: TodayView },
-  { path: '/mentees', name: 'mentees', component: () => import('./views/MenteeListView.vue') },
-  { path: '/mentees/new', name: 'mentee-new', component: () => import('./views/MenteeEditView.vue') },
-  { path: '/mentees/:id', name: 'mentee', component: () => import('./views/MenteeView.vue'), props: true },
-  { path: '/mentees/:id/edit', name: 'mentee-edit', component: () => import('./views/MenteeEditView.vue'), props: true },
-  { path: '/mentees/:id/record', name: 'mentee-record', component: () => import('./views/MenteeRecordView.vue'), props: true },
+  { path: '/mentees', name: 'mentees', component: () => import('./views/MenteeListView.vue'), meta: { roles: MENTEE_ROLES } },
+  { path: '/mentees/new', name: 'mentee-new', component: () => import('./views/MenteeEditView.vue'), meta: { roles: MENTEE_ROLES } },
+  { path: '/mentees/:id', name: 'mentee', component: () => import('./views/MenteeView.vue'), props: true, meta: { roles: MENTEE_ROLES } },
+  { path: '/mentees/:id/edit', name: 'mentee-edit', component: () => import('./views/MenteeEditView.vue'), props: true, meta: { roles: MENTEE_ROLES } },
+  { path: '/mentees/:id/record', name: 'mentee-record', component: () => import('./views/MenteeRecordView.vue'), props: true, meta: { roles: MENTEE_ROLES } },
   {
     path: '/mentees/:menteeId/appointments/new',
     name: 'appointment-new',
+    meta: { roles: MENTEE_ROLES },
     component: () => import('./views/AppointmentEditView.vue'),
     props: true,
   },
-  { path: '/appointments/:id', name: 'appointment', component: () => import('./views/AppointmentView.vue'), props: true },
+  { path: '/appointments/:id', name: 'appointment', component: () => import('./views/AppointmentView.vue'), props: true, meta: { roles: MENTEE_ROLES } },
   {
     path: '/appointments/:id/handout',
     name: 'appointment-handout',
+    meta: { roles: MENTEE_ROLES },
     component: () => import('./views/AppointmentHandoutView.vue'),
     props: true,
   },
   {
     path: '/appointments/:id/edit',
     name: 'appointment-edit',
+    meta: { roles: MENTEE_ROLES },
     component: () => import('./views/AppointmentEditView.vue'),
     props: true,
   },

@@ -17,6 +17,8 @@ export type Role = (typeof ROLES)[number]
 
 /** Who sees the figures for funders in the app: coaches their team's, coordinators also the municipality's. */
 export const REPORT_ROLES: readonly Role[] = ['coordinator', 'coach']
+/** Who has mentees at all: Welcome Guides work with fair visitors (leads) only. */
+export const MENTEE_ROLES: readonly Role[] = ['coordinator', 'coach', 'pate']
 
 /** The content fields of each synced table, as they travel (camelCase, as in `records.ts`). */
 export const TABLE_FIELDS: Record<SyncedTable, readonly string[]> = {
