@@ -291,13 +291,18 @@ function componentSchemas(): Record<string, JsonSchema> {
     },
     PullResponse: {
       type: 'object',
-      required: ['changes', 'cursor', 'hasMore', 'serverTime'],
+      required: ['changes', 'cursor', 'through', 'hasMore', 'serverTime'],
       properties: {
         changes: {
           type: 'array',
           items: { oneOf: [...SYNCED_TABLES.map((table) => ref(`${capitalized(table)}Change`)), ref('RemovalChange')] },
         },
         cursor: { type: 'string', description: 'Opaque; pass it to the next pull.' },
+        through: {
+          type: 'integer',
+          minimum: 0,
+          description: 'Every change numbered up to this is on the device once the page is applied; send it as `seen` with the writes made after.',
+        },
         hasMore: { type: 'boolean' },
         serverTime: isoTime,
       },
@@ -468,6 +473,12 @@ function componentSchemas(): Record<string, JsonSchema> {
         op: { const: 'upsert' },
         fields: ref(fieldsSchemaName(table)),
         hlc: ref('Stamp'),
+        seen: {
+          type: 'integer',
+          minimum: 0,
+          description:
+            'The `through` of the last pull applied when the write was made. A stored value with a higher change number, written by another device, was not seen: replacing it logs it as a conflict.',
+        },
       },
     }
     schemas[`${capitalized(table)}Change`] = {

@@ -91,6 +91,8 @@ const syncRoutes: FastifyPluginAsync<SyncRoutesOptions> = async (app, { db, now 
     // The changes come as JSON text (see SerializedChange); the rest is a PullResponse as usual.
     const rest: Omit<PullResponse, 'changes'> = {
       cursor: encodeCursor(outcome.cursor),
+      // A cursor inside an item (`key`) has not delivered all of that item yet.
+      through: outcome.cursor.key === undefined ? outcome.cursor.seq : outcome.cursor.seq - 1,
       hasMore: outcome.hasMore,
       serverTime: new Date(now()).toISOString(),
     }

@@ -8,7 +8,7 @@ import { isUuid } from './input'
 
 /** A mutation whose shape is sound; its table, id, stamp and fields are checked one by one later. */
 export type IncomingMutation =
-  | { seq: number; table: string; id: string; op: 'upsert'; fields: Record<string, unknown>; hlc: string }
+  | { seq: number; table: string; id: string; op: 'upsert'; fields: Record<string, unknown>; hlc: string; seen?: number }
   | { seq: number; table: string; id: string; op: 'delete'; hlc: string }
 
 export type ParsedPush =
@@ -41,7 +41,7 @@ export function parsePushRequest(body: unknown): ParsedPush {
   for (const [index, mutation] of mutations.entries()) {
     const at = `mutations[${index}]`
     if (!isPlainObject(mutation)) return badRequest(`${at} must be an object`)
-    const { seq, table, id, op, hlc, fields } = mutation
+    const { seq, table, id, op, hlc, fields, seen } = mutation
     if (typeof seq !== 'number' || !Number.isSafeInteger(seq) || seq < 1) {
       return badRequest(`${at}.seq must be a positive integer`)
     }
@@ -54,7 +54,14 @@ export function parsePushRequest(body: unknown): ParsedPush {
     if (typeof hlc !== 'string') return badRequest(`${at}.hlc must be a string`)
     if (op === 'upsert') {
       if (!isPlainObject(fields)) return badRequest(`${at}.fields must be an object`)
-      parsed.push({ seq, table, id, op, fields, hlc })
+      if (seen === undefined) {
+        parsed.push({ seq, table, id, op, fields, hlc })
+      } else {
+        if (typeof seen !== 'number' || !Number.isSafeInteger(seen) || seen < 0) {
+          return badRequest(`${at}.seen must be a change number (an integer from 0)`)
+        }
+        parsed.push({ seq, table, id, op, fields, hlc, seen })
+      }
     } else if (op === 'delete') {
       parsed.push({ seq, table, id, op, hlc })
     } else {

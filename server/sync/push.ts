@@ -233,7 +233,7 @@ async function decide(
 
   const existing = await ctx.records.load(table, mutation.id)
   const outcome = existing
-    ? await changeRecord(ctx, existing, mutation.op, fields, stamp, clamped)
+    ? await changeRecord(ctx, existing, mutation.op, fields, stamp, clamped, mutation.op === 'upsert' ? mutation.seen : undefined)
     : await createRecord(ctx, table, mutation.id, mutation.op, fields, stamp)
   return { outcome, stamp, clamped }
 }
@@ -256,6 +256,16 @@ export function clampStamp(stamp: string, now: number, lastClamped: string | und
     )
   }
   return { stamp: result, clamped: true }
+}
+
+/**
+ * The writers in parameter `param` (field → Writer), each with the change number of the statement
+ * (`next.seq`, from a `WITH next AS (SELECT nextval(...))`): what a later write's `seen` is
+ * compared with.
+ */
+function writersWithSeq(param: string): string {
+  return `(SELECT COALESCE(jsonb_object_agg(w.field, w.writer || jsonb_build_object('seq', next.seq)), '{}'::jsonb)
+             FROM jsonb_each(${param}::jsonb) AS w(field, writer))`
 }
 
 function writerOf(ctx: PushContext): Writer {
@@ -313,8 +323,9 @@ async function createRecord(
   const writers = Object.fromEntries(Object.keys(fields).map((field) => [field, writer]))
   // nextval in the statement: applyPush took the change lock first, so numbers stay in order.
   await ctx.tx.query(
-    `INSERT INTO records (tbl, id, team_id, mentee_id, parent_id, fields, stamps, writers, created_by, change_seq, changed_at)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, nextval('change_seq'), $10)`,
+    `WITH next AS (SELECT nextval('change_seq') AS seq)
+     INSERT INTO records (tbl, id, team_id, mentee_id, parent_id, fields, stamps, writers, created_by, change_seq, changed_at)
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, (SELECT ${writersWithSeq('$8')} FROM next), $9, (SELECT seq FROM next), $10)`,
     [
       table,
       id,
@@ -341,6 +352,7 @@ async function changeRecord(
   fields: Record<string, unknown>,
   stamp: string,
   clamped: boolean,
+  seen: number | undefined,
 ): Promise<Outcome> {
   // Rights come before "deleted", so a record out of reach stays unknown, deleted or not.
   if (!mayWrite(ctx.scope, record)) return forbidden
@@ -356,7 +368,7 @@ async function changeRecord(
   if (parentField !== undefined && parentField in fields && fields[parentField] !== record.parent_id) {
     return invalid(parentField)
   }
-  return merge(ctx, record, fields, stamp, clamped)
+  return merge(ctx, record, fields, stamp, clamped, seen)
 }
 
 interface LostValue {
@@ -369,11 +381,15 @@ interface LostValue {
 
 /**
  * Per-field last-writer-wins by stamp. Nothing typed is lost silently: a losing incoming value goes
- * to the conflict log, and so does a stored value beaten by a write made before that value reached
- * this server (its author could not have seen it: a concurrent edit). A clamped stamp tells nothing
- * about when its write was made (its device's clock is wrong, and clamping set it to now), so it
- * counts as made before anything stored: otherwise a clock running ahead would silently replace
- * every value that reached the server while its device was offline.
+ * to the conflict log, and so does a stored value its author could not have seen (a concurrent
+ * edit) that the incoming one beats.
+ *
+ * "Could not have seen" is exact when the write says what its device had pulled (`seen`) and the
+ * stored value its change number: a higher number was not on the device. Otherwise it is judged by
+ * time: a write whose stamp is earlier than the stored value's arrival. A stamp tells the time only
+ * as well as its device's clock: one running ahead hides concurrent edits, which is why clients
+ * send `seen`. A clamped stamp tells nothing about when its write was made (clamping set it to
+ * now), so without `seen` it counts as made before anything stored.
  */
 async function merge(
   ctx: PushContext,
@@ -381,8 +397,11 @@ async function merge(
   fields: Record<string, unknown>,
   stamp: string,
   clamped: boolean,
+  seen: number | undefined,
 ): Promise<Outcome> {
   const incomingMillis = clamped ? Number.NEGATIVE_INFINITY : parseStamp(stamp)!.millis
+  const unseen = (stored: Writer): boolean =>
+    seen !== undefined && stored.seq !== undefined ? stored.seq > seen : stored.receivedAt > incomingMillis
   const writer = writerOf(ctx)
   const won: Record<string, unknown> = {}
   const superseded: string[] = []
@@ -397,7 +416,7 @@ async function merge(
         storedStamp !== undefined &&
         storedWriter !== undefined &&
         storedWriter.deviceId !== ctx.deviceId &&
-        storedWriter.receivedAt > incomingMillis &&
+        unseen(storedWriter) &&
         !same
       ) {
         lost.push({ field, value: record.fields[field], stamp: storedStamp, lostBy: storedWriter.userId, wonBy: writer.userId })
@@ -412,8 +431,10 @@ async function merge(
   const wonFields = Object.keys(won)
   if (wonFields.length > 0) {
     await ctx.tx.query(
-      `UPDATE records SET fields = fields || $3::jsonb, stamps = stamps || $4::jsonb, writers = writers || $5::jsonb,
-              change_seq = nextval('change_seq'), changed_at = $6
+      `WITH next AS (SELECT nextval('change_seq') AS seq)
+       UPDATE records SET fields = fields || $3::jsonb, stamps = stamps || $4::jsonb, writers = writers || ${writersWithSeq('$5')},
+              change_seq = next.seq, changed_at = $6
+         FROM next
         WHERE tbl = $1 AND id = $2`,
       [
         record.tbl,

@@ -11,6 +11,8 @@ export interface Writer {
   userId: string
   deviceId: string
   receivedAt: number
+  /** The change number that wrote it (absent on values written before this was kept). */
+  seq?: number
 }
 
 export interface RecordRow extends ScopedRow {

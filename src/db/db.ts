@@ -16,6 +16,8 @@ export interface OutboxEntry {
   at: number
   /** Hybrid logical clock stamp of the write: decides which write wins a conflict. */
   hlc: string
+  /** What the device had pulled when the write was made (`through` of the last page applied). */
+  seen?: number
 }
 
 /** A change the endpoint refused, kept until the user has seen why. */

@@ -3,6 +3,7 @@ import type { RecordMeta, RecordsByTable, SyncedTable } from '@/shared/records'
 import { loadLocalClock, rememberStamp } from './clock'
 import { getDatabase, syncedTablesOf, type OutboxEntry } from './db'
 import { guarded, StorageError } from './errors'
+import { readSeenThrough } from './sync-store'
 
 type Content<T extends SyncedTable> = Omit<RecordsByTable[T], keyof RecordMeta>
 
@@ -34,6 +35,7 @@ async function putWithOutbox<T extends SyncedTable>(
   content: Content<T>,
   now: number,
   stamp: () => string,
+  seen: number | undefined,
 ): Promise<RecordsByTable[T]> {
   const existing = await syncedTable(table).get(id)
   if (existing?.deletedAt) throw new StorageError('notFound')
@@ -47,7 +49,9 @@ async function putWithOutbox<T extends SyncedTable>(
   } as RecordsByTable[T]
   if (Object.keys(fields).length === 0) return record
   await syncedTable(table).put(record)
-  await getDatabase().outbox.add({ table, recordId: id, op: 'upsert', fields, at: now, hlc: stamp() } satisfies OutboxEntry)
+  const entry: OutboxEntry = { table, recordId: id, op: 'upsert', fields, at: now, hlc: stamp() }
+  if (seen !== undefined) entry.seen = seen
+  await getDatabase().outbox.add(entry)
   return record
 }
 
@@ -72,7 +76,9 @@ export function onLocalWrite(listener: LocalWriteListener): () => void {
 export async function inWriteTransaction<R>(work: (ops: WriteOps) => Promise<R>): Promise<R> {
   const db = getDatabase()
   const now = Date.now()
-  const clock = await guarded(() => loadLocalClock())
+  // Read before the transaction: a page applied meanwhile only makes this an underestimate, which
+  // at worst logs a conflict that was none; never the other way round.
+  const [clock, seen] = await guarded(() => Promise.all([loadLocalClock(), readSeenThrough()]))
   // Few awaits per write inside the transaction: IndexedDB commits a transaction that has no
   // request pending, and test doubles check that on every microtask.
   const result = await guarded(() =>
@@ -80,7 +86,7 @@ export async function inWriteTransaction<R>(work: (ops: WriteOps) => Promise<R>)
       let lastStamp: string | undefined
       const stamp = () => (lastStamp = clock.now())
       const outcome = await work({
-        put: (table, id, content) => putWithOutbox(table, id, content, now, stamp),
+        put: (table, id, content) => putWithOutbox(table, id, content, now, stamp, seen),
         remove: (table, id) => tombstoneWithOutbox(table, id, now, stamp),
       })
       if (lastStamp) await rememberStamp(lastStamp)

@@ -1,5 +1,5 @@
 import { Dexie, type Table } from 'dexie'
-import type { Change, User } from '@/shared/protocol'
+import type { Change, PullResponse, User } from '@/shared/protocol'
 import { emptyContent, type RecordsByTable, type SyncedTable, SYNCED_TABLES } from '@/shared/records'
 import type { HybridLogicalClock } from '@/shared/hlc'
 import { loadLocalClock, rememberStamp } from './clock'
@@ -20,6 +20,8 @@ export interface StoredSession {
 
 const SESSION_KEY = 'session'
 const CURSOR_KEY = 'syncCursor'
+/** `through` of the last page applied: every change numbered up to it is on this device. */
+const SEEN_KEY = 'syncSeenThrough'
 const LAST_SYNC_KEY = 'lastSyncAt'
 /** Set while a pull from the start is under way: until it ends, the cursor it saves is not to be trusted. */
 const FROM_START_KEY = 'pullFromStart'
@@ -36,6 +38,8 @@ async function writeSetting(key: string, value: unknown): Promise<void> {
 export const readSession = () => readSetting<StoredSession>(SESSION_KEY)
 export const saveSession = (session: StoredSession) => writeSetting(SESSION_KEY, session)
 export const readCursor = () => readSetting<string>(CURSOR_KEY)
+/** Sent with each write as `seen`, so the endpoint knows which stored values it replaces unseen. */
+export const readSeenThrough = () => readSetting<number>(SEEN_KEY)
 export const readLastSyncAt = () => readSetting<number>(LAST_SYNC_KEY)
 export const saveLastSyncAt = (at: number) => writeSetting(LAST_SYNC_KEY, at)
 
@@ -50,6 +54,9 @@ export async function beginPullFromStart(): Promise<void> {
   await guarded(() =>
     db.transaction('rw', db.settings, async () => {
       await db.settings.delete(CURSOR_KEY)
+      // Starting over may mean the endpoint was restored and numbers changes anew: until the pull
+      // has caught up, writes claim to have seen nothing, which at worst logs a conflict too many.
+      await db.settings.delete(SEEN_KEY)
       await db.settings.put({ key: FROM_START_KEY, value: true })
     }),
   )
@@ -309,7 +316,8 @@ function observeLatestStamp(clock: HybridLogicalClock, changes: Change[]): void 
  * the new cursor are stored, or neither (and the page is pulled again). The page may come
  * prepared (`preparePulledPage`, started earlier); what it assumed is checked here.
  */
-export async function applyPulledPage(changes: Change[], cursor: string, prepared?: Promise<PreparedPage>): Promise<void> {
+export async function applyPulledPage(pulled: Pick<PullResponse, 'changes' | 'cursor' | 'through'>, prepared?: Promise<PreparedPage>): Promise<void> {
+  const { changes, cursor, through } = pulled
   const db = getDatabase()
   const page = await (prepared ?? preparePulledPage(changes))
   const clock = await loadLocalClock()
@@ -318,6 +326,9 @@ export async function applyPulledPage(changes: Change[], cursor: string, prepare
       await applyPrepared(page)
       observeLatestStamp(clock, page.changes)
       await db.settings.put({ key: CURSOR_KEY, value: cursor })
+      // An endpoint of an older version does not say; writes then go without `seen`.
+      if (Number.isSafeInteger(through)) await db.settings.put({ key: SEEN_KEY, value: through })
+      else await db.settings.delete(SEEN_KEY)
       await rememberStamp(clock.latest())
     }),
   )

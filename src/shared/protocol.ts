@@ -75,7 +75,20 @@ export interface SessionResponse {
 }
 
 export type Mutation =
-  | { seq: number; table: SyncedTable; id: string; op: 'upsert'; fields: Record<string, unknown>; hlc: string }
+  | {
+      seq: number
+      table: SyncedTable
+      id: string
+      op: 'upsert'
+      fields: Record<string, unknown>
+      hlc: string
+      /**
+       * The `through` of the last pull applied when the write was made: every stored value with a
+       * higher change number was not on the device, so a value this write replaces is logged as
+       * lost. Left out (older clients), the endpoint judges by the stamp's time instead.
+       */
+      seen?: number
+    }
   | { seq: number; table: SyncedTable; id: string; op: 'delete'; hlc: string }
 
 export interface PushRequest {
@@ -109,6 +122,8 @@ export type Change =
 export interface PullResponse {
   changes: Change[]
   cursor: string
+  /** Every change numbered up to this is on the device once the page is applied (see Mutation.seen). */
+  through: number
   hasMore: boolean
   serverTime: string
 }

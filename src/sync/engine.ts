@@ -40,7 +40,7 @@ function toMutation(entry: OutboxEntry): Mutation {
   const seq = entry.seq ?? 0
   return entry.op === 'delete'
     ? { seq, table: entry.table, id: entry.recordId, op: 'delete', hlc: entry.hlc }
-    : { seq, table: entry.table, id: entry.recordId, op: 'upsert', fields: entry.fields, hlc: entry.hlc }
+    : { seq, table: entry.table, id: entry.recordId, op: 'upsert', fields: entry.fields, hlc: entry.hlc, ...(entry.seen !== undefined ? { seen: entry.seen } : {}) }
 }
 
 /**
@@ -122,7 +122,7 @@ async function pullAll(client: SyncClient, report: SyncReport, seen?: Map<Synced
     // Awaited after this page is applied; until then (or for good, when applying fails: it is
     // pulled again from the stored cursor) its failure is not an unhandled one.
     next?.catch(() => undefined)
-    await applyPulledPage(page.changes, page.cursor, prepared)
+    await applyPulledPage(page, prepared)
     await observeServerTime(page.serverTime)
     observer?.pageApplied({ changes: page.changes.length, waitMs: applyStart - waitStart, applyMs: performance.now() - applyStart })
     for (const change of page.changes) {

@@ -41,7 +41,7 @@ const DEFAULT_ROUTES: EndpointRoutes = {
     }
     return jsonResponse(200, response)
   },
-  'GET /api/v1/sync/pull': () => jsonResponse(200, { changes: [], cursor: 'cursor-1', hasMore: false, serverTime: SERVER_TIME } satisfies PullResponse),
+  'GET /api/v1/sync/pull': () => jsonResponse(200, { changes: [], cursor: 'cursor-1', through: 0, hasMore: false, serverTime: SERVER_TIME } satisfies PullResponse),
   'GET /api/v1/conflicts': () => jsonResponse(200, { conflicts: [], serverTime: SERVER_TIME }),
   'DELETE /api/v1/session': () => new Response(null, { status: 204 }),
 }

@@ -192,7 +192,7 @@ export class TestDevice {
   }
 
   /** Pulls pages until `hasMore` is false. */
-  async pullAll(cursor?: string, limit?: number): Promise<{ changes: Change[]; cursor: string; pages: number }> {
+  async pullAll(cursor?: string, limit?: number): Promise<{ changes: Change[]; cursor: string; through: number; pages: number }> {
     const changes: Change[] = []
     let pages = 0
     for (;;) {
@@ -201,7 +201,7 @@ export class TestDevice {
       pages += 1
       changes.push(...answer.body.changes)
       cursor = answer.body.cursor
-      if (!answer.body.hasMore) return { changes, cursor, pages }
+      if (!answer.body.hasMore) return { changes, cursor, through: answer.body.through, pages }
       expect(pages, 'pull does not end').toBeLessThan(10_000)
     }
   }

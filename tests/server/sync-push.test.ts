@@ -3,7 +3,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { assign, share } from '../../server/accounts/accounts'
 import type { Database } from '../../server/db/database'
 import { formatStamp, parseStamp } from '../../src/shared/hlc'
-import type { ConflictsResponse, MutationResult } from '../../src/shared/protocol'
+import { PROTOCOL_SCHEMA_VERSION, type ConflictsResponse, type MutationResult } from '../../src/shared/protocol'
 import { forEachDatabase } from './databases'
 import {
   applyChanges,
@@ -519,6 +519,59 @@ for (const database of forEachDatabase()) {
       server.clock.fixed = now + 120_000
       await coach.push(coach.upsert('mentees', menteeId, { phone: '3' }, stampAt(now + 110_000, 'coach')))
       expect((await conflictsOf(coach, `?id=${menteeId}`)).filter((entry) => entry.field === 'phone')).toHaveLength(1)
+    })
+
+    // Found by the 10,000-schedule soak: a write stamped 10 min ahead of when it was made, pushed
+    // once the server's clock had passed the stamp (so not clamped), looked made after a value that
+    // had reached the server in between, and replaced it without a conflict entry.
+    it('logs the value a write replaces unseen, judged by what its device had pulled (`seen`), not by its clock', async () => {
+      const coach = await TestDevice.signIn(server, users.coachA)
+      const ahead = await TestDevice.signIn(server, users.coachA2)
+      const menteeId = randomUUID()
+      const now = Date.now()
+      server.clock.fixed = now
+      await coach.push(coach.upsert('mentees', menteeId, mentee('Ida', { phone: '1', email: 'a@example.org' }), stampAt(now, 'coach')))
+      const before = await ahead.pullAll()
+      expect(applyChanges(before.changes).get(`mentees:${menteeId}`)?.phone).toBe('1')
+      // The other coach writes while `ahead` is offline; `ahead` (its clock 10 min fast) edits at
+      // now + 2 min, stamped now + 12 min, and pushes at now + 15 min.
+      server.clock.fixed = now + 3 * 60_000
+      await coach.push(coach.upsert('mentees', menteeId, { phone: '2', email: 'b@example.org' }, stampAt(now + 3 * 60_000, 'coach')))
+      server.clock.fixed = now + 15 * 60_000
+      const stamp = stampAt(now + 12 * 60_000, 'ahead')
+      const edit = { ...ahead.upsert('mentees', menteeId, { phone: '3' }, stamp), seen: before.through }
+      expect((await ahead.push(edit)).results).toEqual([{ seq: edit.seq, status: 'applied' }])
+      expect((await storedFields('mentees', menteeId)).phone).toBe('3')
+      const logged = (await conflictsOf(coach, `?id=${menteeId}`)).filter((entry) => entry.field === 'phone')
+      expect(logged.map((entry) => entry.value)).toEqual(['2'])
+
+      // Once pulled, the other coach's email was seen: replacing it is a later edit, not a conflict.
+      const after = await ahead.pullAll(before.cursor)
+      expect(after.through).toBeGreaterThan(before.through)
+      const seenEdit = { ...ahead.upsert('mentees', menteeId, { email: 'c@example.org' }, stampAt(now + 13 * 60_000, 'ahead')), seen: after.through }
+      await ahead.push(seenEdit)
+      expect((await conflictsOf(coach, `?id=${menteeId}`)).filter((entry) => entry.field === 'email')).toEqual([])
+
+      // Without `seen` (an older app), the stamp's time decides, and this case goes unlogged: why `seen` exists.
+      server.clock.fixed = now + 20 * 60_000
+      await coach.push(coach.upsert('mentees', menteeId, { germanLevel: 'A2' }, stampAt(now + 20 * 60_000, 'coach')))
+      server.clock.fixed = now + 30 * 60_000
+      await ahead.push(ahead.upsert('mentees', menteeId, { germanLevel: 'B1' }, stampAt(now + 25 * 60_000, 'ahead')))
+      expect((await storedFields('mentees', menteeId)).germanLevel).toBe('B1')
+      expect((await conflictsOf(coach, `?id=${menteeId}`)).filter((entry) => entry.field === 'germanLevel')).toEqual([])
+    })
+
+    it('refuses a push whose `seen` is not a change number', async () => {
+      const coach = await TestDevice.signIn(server, users.coachA)
+      for (const seen of [-1, 1.5, '7', null]) {
+        const answer = await coach.pushRaw({
+          deviceId: coach.session.deviceId,
+          schemaVersion: PROTOCOL_SCHEMA_VERSION,
+          mutations: [{ ...coach.upsert('mentees', randomUUID(), mentee('Ida')), seen }],
+        })
+        expect(answer.status, String(seen)).toBe(400)
+        expect(answer.body).toMatchObject({ error: 'bad_request', message: 'mutations[0].seen must be a change number (an integer from 0)' })
+      }
     })
   })
 }

@@ -4,7 +4,7 @@ import type { LotseDatabase } from '@/db/db'
 import { createMentee, getMentee, updateMentee } from '@/db/repositories/mentees'
 import { pendingEntries } from '@/db/outbox'
 import { newDataKey, useKeyForEveryDatabase } from '@/db/sealing'
-import { applyPulledPage, listRejections, outboxSummary, preparePulledPage, readCursor, saveSession } from '@/db/sync-store'
+import { applyPulledPage, beginPullFromStart, listRejections, outboxSummary, preparePulledPage, readCursor, saveSession } from '@/db/sync-store'
 import type { Change, PullResponse, PushRequest, PushResponse } from '@/shared/protocol'
 import { EndpointError, NetworkError, type SyncClient } from '@/sync/client'
 import { syncOnce } from '@/sync/engine'
@@ -34,7 +34,7 @@ class ScriptedClient {
       this.failed = true
       return Promise.reject(this.failFirstPullWith)
     }
-    const page = this.pages.shift() ?? { changes: [], cursor: cursor ?? 'c0', hasMore: false, serverTime }
+    const page = this.pages.shift() ?? { changes: [], cursor: cursor ?? 'c0', through: 0, hasMore: false, serverTime }
     return Promise.resolve(page)
   }
 }
@@ -84,7 +84,7 @@ describe('push', () => {
     await db.settings.put({ key: 'syncCursor', value: 'c-before' })
     await updateMentee(mentee.id, fictionalMentee({ residenceStatus: 'toleratedStay' }))
     const pages: PullResponse[] = [
-      { changes: [{ table: 'mentees', id: mentee.id, op: 'upsert', fields: { givenName: 'Testperson', familyName: 'Beispiel' }, hlc: {} }], cursor: 'c-fresh', hasMore: false, serverTime },
+      { changes: [{ table: 'mentees', id: mentee.id, op: 'upsert', fields: { givenName: 'Testperson', familyName: 'Beispiel' }, hlc: {} }], cursor: 'c-fresh', through: 0, hasMore: false, serverTime },
     ]
     const client = new ScriptedClient((seq) => ({ seq, status: 'rejected', reason: 'forbidden' }), pages)
     const report = await syncOnce(asClient(client), 'device-1')
@@ -121,7 +121,7 @@ describe('push', () => {
     expect(await getMentee(mentee.id)).toBeUndefined()
 
     const pages: PullResponse[] = [
-      { changes: [{ table: 'mentees', id: mentee.id, op: 'upsert', fields: { givenName: 'Testperson', familyName: 'Beispiel' }, hlc: {} }], cursor: 'c-fresh', hasMore: false, serverTime },
+      { changes: [{ table: 'mentees', id: mentee.id, op: 'upsert', fields: { givenName: 'Testperson', familyName: 'Beispiel' }, hlc: {} }], cursor: 'c-fresh', through: 0, hasMore: false, serverTime },
     ]
     const client = new ScriptedClient(undefined, pages)
     await syncOnce(asClient(client), 'device-1')
@@ -159,13 +159,14 @@ describe('pull', () => {
         { table: 'mentees', id: otherId, op: 'upsert', fields: { givenName: 'Zweite', familyName: 'Beispiel' }, hlc: { givenName: '1' } },
       ] satisfies Change[],
       cursor: 'c1',
+      through: 7,
       hasMore: false,
       serverTime,
     }
     await db.outbox.clear() // the creation was pushed earlier
     // The phone was changed here and not pushed yet when the page arrives.
     await updateMentee(mentee.id, fictionalMentee({ phone: '+49 1111' }))
-    await applyPulledPage(page.changes, page.cursor)
+    await applyPulledPage(page)
     const local = await getMentee(mentee.id)
     expect(local?.phone).toBe('+49 1111')
     expect(local?.germanLevel).toBe('B1')
@@ -185,7 +186,7 @@ describe('pull', () => {
       // Behind the new ones: not among the records looked up first.
       { table: 'mentees', id: mentee.id, op: 'upsert', fields: { phone: '0000 pulled', germanLevel: 'B2' }, hlc: { phone: '1', germanLevel: '1' } },
     ]
-    await applyPulledPage(changes, 'c1')
+    await applyPulledPage({ changes, cursor: 'c1', through: 1 })
     const local = await getMentee(mentee.id)
     expect(local).toMatchObject({ givenName: 'Schon da', familyName: 'Bleibt', phone: '+49 2222', germanLevel: 'B2', createdAt: stored.createdAt })
     for (const [i, id] of newIds.entries()) expect(await getMentee(id)).toMatchObject({ givenName: `Neu ${i}`, stage: 'firstContact' })
@@ -208,7 +209,7 @@ describe('pull', () => {
     const prepared = preparePulledPage(changes)
     await prepared
     await updateMentee(mentee.id, fictionalMentee({ givenName: 'Schon da', phone: '+49 3333' }))
-    await applyPulledPage(changes, 'c1', prepared)
+    await applyPulledPage({ changes, cursor: 'c1', through: 1 }, prepared)
     expect(await getMentee(mentee.id)).toMatchObject({ givenName: 'Schon da', phone: '+49 3333', germanLevel: 'C1' })
     // Not stored, but its phone has a local write waiting: the page does not bring the server's.
     expect(await getMentee(evicted.id)).toMatchObject({ givenName: 'Zurück', phone: '' })
@@ -221,7 +222,7 @@ describe('pull', () => {
     const prepared = preparePulledPage(changes)
     await prepared
     useKeyForEveryDatabase(undefined)
-    await expect(applyPulledPage(changes, 'c1', prepared)).rejects.toMatchObject({ kind: 'locked' })
+    await expect(applyPulledPage({ changes, cursor: 'c1', through: 1 }, prepared)).rejects.toMatchObject({ kind: 'locked' })
     await expect(preparePulledPage(changes)).rejects.toMatchObject({ kind: 'locked' })
     const raw = new Dexie(db.name)
     await raw.open()
@@ -233,8 +234,8 @@ describe('pull', () => {
   it('follows hasMore page by page and removes evicted and deleted records', async () => {
     const mentee = await createMentee(fictionalMentee())
     const pages: PullResponse[] = [
-      { changes: [{ table: 'mentees', id: otherId, op: 'upsert', fields: { givenName: 'Weg' }, hlc: {} }], cursor: 'c1', hasMore: true, serverTime },
-      { changes: [{ table: 'mentees', id: otherId, op: 'evict' }, { table: 'mentees', id: mentee.id, op: 'delete' }], cursor: 'c2', hasMore: false, serverTime },
+      { changes: [{ table: 'mentees', id: otherId, op: 'upsert', fields: { givenName: 'Weg' }, hlc: {} }], cursor: 'c1', through: 0, hasMore: true, serverTime },
+      { changes: [{ table: 'mentees', id: otherId, op: 'evict' }, { table: 'mentees', id: mentee.id, op: 'delete' }], cursor: 'c2', through: 0, hasMore: false, serverTime },
     ]
     const client = new ScriptedClient(undefined, pages)
     await syncOnce(asClient(client), 'device-1')
@@ -250,7 +251,7 @@ describe('pull', () => {
     await db.mentees.put({ ...(await getMentee(kept.id))!, id: otherId, givenName: 'Verschwindet' })
     await db.settings.put({ key: 'syncCursor', value: 'very-old' })
     const pages: PullResponse[] = [
-      { changes: [{ table: 'mentees', id: kept.id, op: 'upsert', fields: { givenName: 'Bleibt' }, hlc: {} }], cursor: 'fresh', hasMore: false, serverTime },
+      { changes: [{ table: 'mentees', id: kept.id, op: 'upsert', fields: { givenName: 'Bleibt' }, hlc: {} }], cursor: 'fresh', through: 0, hasMore: false, serverTime },
     ]
     const client = new ScriptedClient(undefined, pages, new EndpointError(409, 'reset_required', undefined))
     await syncOnce(asClient(client), 'device-1')
@@ -258,6 +259,35 @@ describe('pull', () => {
     expect(await getMentee(kept.id)).toBeDefined()
     expect(await getMentee(otherId)).toBeUndefined()
     expect(await readCursor()).toBe('fresh')
+  })
+})
+
+describe('what a write had seen', () => {
+  // The endpoint logs a value a write replaces unseen; a device clock running ahead must not hide one.
+  it('sends with each edit the `through` of the last page applied before it, and nothing before the first pull', async () => {
+    const mentee = await createMentee(fictionalMentee())
+    const page = (through: number): PullResponse => ({ changes: [], cursor: `c${through}`, through, hasMore: false, serverTime })
+    const client = new ScriptedClient(undefined, [page(41)])
+    await syncOnce(asClient(client), 'device-1')
+    expect(client.pushes[0]!.mutations[0]).not.toHaveProperty('seen')
+
+    await updateMentee(mentee.id, fictionalMentee({ phone: '+49 1111' }))
+    await applyPulledPage(page(57))
+    await updateMentee(mentee.id, fictionalMentee({ phone: '+49 2222' }))
+    const next = new ScriptedClient(undefined, [page(60)])
+    await syncOnce(asClient(next), 'device-1')
+    expect(next.pushes[0]!.mutations.map((m) => (m.op === 'upsert' ? m.seen : undefined))).toEqual([41, 57])
+  })
+
+  it('claims to have seen nothing while a pull from the start is under way', async () => {
+    await applyPulledPage({ changes: [], cursor: 'c9', through: 9 })
+    const mentee = await createMentee(fictionalMentee())
+    expect((await pendingEntries())[0]?.seen).toBe(9)
+    await db.outbox.clear()
+    // A restored endpoint may number its changes anew: the old figure would hide values.
+    await beginPullFromStart()
+    await updateMentee(mentee.id, fictionalMentee({ phone: '+49 3333' }))
+    expect((await pendingEntries())[0]).not.toHaveProperty('seen')
   })
 })
 
@@ -291,9 +321,9 @@ describe('pull, asking for the next page while one is applied', () => {
   it('asks for page n+1 before page n is stored, and applies the pages in order with their cursors', async () => {
     const client = new PagedClient(
       new Map([
-        ['', { changes: [upsert(ids[0], { givenName: 'Eins', phone: 'erste Seite' })], cursor: 'c1', hasMore: true, serverTime }],
-        ['c1', { changes: [upsert(ids[0], { phone: 'zweite Seite' }), upsert(ids[1], { givenName: 'Zwei' })], cursor: 'c2', hasMore: true, serverTime }],
-        ['c2', { changes: [upsert(ids[2], { givenName: 'Drei' })], cursor: 'c3', hasMore: false, serverTime }],
+        ['', { changes: [upsert(ids[0], { givenName: 'Eins', phone: 'erste Seite' })], cursor: 'c1', through: 0, hasMore: true, serverTime }],
+        ['c1', { changes: [upsert(ids[0], { phone: 'zweite Seite' }), upsert(ids[1], { givenName: 'Zwei' })], cursor: 'c2', through: 0, hasMore: true, serverTime }],
+        ['c2', { changes: [upsert(ids[2], { givenName: 'Drei' })], cursor: 'c3', through: 0, hasMore: false, serverTime }],
       ]),
     )
     const report = await syncOnce(asClient(client as unknown as ScriptedClient), 'device-1')
@@ -309,9 +339,9 @@ describe('pull, asking for the next page while one is applied', () => {
   it('stops at a page that fails, keeps the pages before it, and applies none after it', async () => {
     const client = new PagedClient(
       new Map<string, PullResponse | Error>([
-        ['', { changes: [upsert(ids[0], { givenName: 'Eins' })], cursor: 'c1', hasMore: true, serverTime }],
+        ['', { changes: [upsert(ids[0], { givenName: 'Eins' })], cursor: 'c1', through: 0, hasMore: true, serverTime }],
         ['c1', new NetworkError()],
-        ['c2', { changes: [upsert(ids[2], { givenName: 'Drei' })], cursor: 'c3', hasMore: false, serverTime }],
+        ['c2', { changes: [upsert(ids[2], { givenName: 'Drei' })], cursor: 'c3', through: 0, hasMore: false, serverTime }],
       ]),
     )
     await expect(syncOnce(asClient(client as unknown as ScriptedClient), 'device-1')).rejects.toBeInstanceOf(NetworkError)
@@ -325,8 +355,8 @@ describe('pull, asking for the next page while one is applied', () => {
     const broken = { table: 'noSuchTable', id: ids[0], op: 'upsert', fields: {}, hlc: {} } as unknown as Change
     const client = new PagedClient(
       new Map<string, PullResponse | Error>([
-        ['', { changes: [upsert(ids[0], { givenName: 'Eins' })], cursor: 'c1', hasMore: true, serverTime }],
-        ['c1', { changes: [upsert(ids[1], { givenName: 'Zwei' }), broken], cursor: 'c2', hasMore: true, serverTime }],
+        ['', { changes: [upsert(ids[0], { givenName: 'Eins' })], cursor: 'c1', through: 0, hasMore: true, serverTime }],
+        ['c1', { changes: [upsert(ids[1], { givenName: 'Zwei' }), broken], cursor: 'c2', through: 0, hasMore: true, serverTime }],
         ['c2', new NetworkError()],
       ]),
     )
@@ -341,8 +371,8 @@ describe('pull, asking for the next page while one is applied', () => {
     await db.outbox.clear() // the creation was pushed earlier
     const client = new PagedClient(
       new Map([
-        ['', { changes: [upsert(otherId, { givenName: 'Andere' })], cursor: 'c1', hasMore: true, serverTime }],
-        ['c1', { changes: [upsert(mentee.id, { phone: 'vom Server', germanLevel: 'C1' })], cursor: 'c2', hasMore: false, serverTime }],
+        ['', { changes: [upsert(otherId, { givenName: 'Andere' })], cursor: 'c1', through: 0, hasMore: true, serverTime }],
+        ['c1', { changes: [upsert(mentee.id, { phone: 'vom Server', germanLevel: 'C1' })], cursor: 'c2', through: 0, hasMore: false, serverTime }],
       ]),
       async (cursor) => {
         // The user edits the phone number while the page that also changes it is on its way.
@@ -360,9 +390,9 @@ describe('pull, asking for the next page while one is applied', () => {
     await db.settings.put({ key: 'syncCursor', value: 'old' })
     const client = new PagedClient(
       new Map<string, PullResponse | Error>([
-        ['old', { changes: [upsert(ids[0], { givenName: 'Eins' })], cursor: 'old-1', hasMore: true, serverTime }],
+        ['old', { changes: [upsert(ids[0], { givenName: 'Eins' })], cursor: 'old-1', through: 0, hasMore: true, serverTime }],
         ['old-1', new EndpointError(409, 'reset_required', undefined)],
-        ['', { changes: [upsert(ids[1], { givenName: 'Zwei' })], cursor: 'fresh', hasMore: false, serverTime }],
+        ['', { changes: [upsert(ids[1], { givenName: 'Zwei' })], cursor: 'fresh', through: 0, hasMore: false, serverTime }],
       ]),
     )
     await syncOnce(asClient(client as unknown as ScriptedClient), 'device-1')
@@ -384,7 +414,7 @@ describe('a pull from the start that is cut off', () => {
     await db.mentees.put({ ...(await getMentee(kept.id))!, id: otherId, givenName: 'Gelöscht und verjährt' })
     await db.settings.put({ key: 'syncCursor', value: 'very-old' })
     const keptChange: Change = { table: 'mentees', id: kept.id, op: 'upsert', fields: { givenName: 'Bleibt' }, hlc: {} }
-    const firstPage: PullResponse = { changes: [keptChange], cursor: 'fresh-1', hasMore: true, serverTime }
+    const firstPage: PullResponse = { changes: [keptChange], cursor: 'fresh-1', through: 0, hasMore: true, serverTime }
     // The second page never comes.
     class CutOff extends ScriptedClient {
       override pull(cursor: string | undefined): Promise<PullResponse> {
@@ -395,7 +425,7 @@ describe('a pull from the start that is cut off', () => {
     await expect(syncOnce(asClient(cutOff), 'device-1')).rejects.toBeInstanceOf(NetworkError)
     expect(await getMentee(otherId)).toBeDefined()
 
-    const next = new ScriptedClient(undefined, [{ changes: [keptChange], cursor: 'fresh-2', hasMore: false, serverTime }])
+    const next = new ScriptedClient(undefined, [{ changes: [keptChange], cursor: 'fresh-2', through: 0, hasMore: false, serverTime }])
     await syncOnce(asClient(next), 'device-1')
     expect(next.pullCursors).toEqual([undefined])
     expect(await getMentee(otherId)).toBeUndefined()
@@ -412,7 +442,7 @@ describe('the local clock', () => {
     const { loadLocalClock } = await import('@/db/clock')
     const { openDatabase, useDatabase } = await import('@/db/db')
     const ahead = `${String(Date.now() + 120_000).padStart(15, '0')}:00007:other-device`
-    await applyPulledPage([{ table: 'mentees', id: otherId, op: 'upsert', fields: { givenName: 'Voraus' }, hlc: { givenName: ahead } }], 'c1')
+    await applyPulledPage({ changes: [{ table: 'mentees', id: otherId, op: 'upsert', fields: { givenName: 'Voraus' }, hlc: { givenName: ahead } }], cursor: 'c1', through: 1 })
     // A restart: the same database opened anew, with no clock in memory.
     const reopened = openDatabase(db.name)
     useDatabase(reopened)

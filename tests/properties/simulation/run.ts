@@ -132,8 +132,7 @@ export class Simulation {
     }
     for (const status of ['applied', 'superseded', 'rejected'] as const) stats.outcomes[status] += ledger.outcomes[status]
     countViolations(stats, ledger.violations)
-    stats.knownLosses += ledger.knownLosses.length
-    stats.knownLossExample ??= ledger.knownLosses[0]
+    stats.aheadLogged += ledger.aheadLogged
     return ledger.violations
   }
 
