@@ -28,7 +28,8 @@ import type { Ledger } from './properties'
 import type { SimServer, Slot } from './server'
 import type { Network, NetworkPeer } from './transport'
 
-export type SyncOutcome = { ok: true; report: SyncReport } | { ok: false; error: unknown }
+/** `crashed`: the device died during the sync, so nobody saw how the sync ended. */
+export type SyncOutcome = { ok: true; report: SyncReport } | { ok: false; error: unknown; crashed: boolean }
 
 const at = <T>(pool: readonly T[], index: number): T => pool[index % pool.length]!
 
@@ -277,7 +278,7 @@ export class SimDevice implements NetworkPeer {
     try {
       return { ok: true, report: await syncOnce(this.client, this.session.deviceId) }
     } catch (error) {
-      return { ok: false, error }
+      return { ok: false, error, crashed: this.crashed }
     } finally {
       this.faults = []
       if (this.crashed) await this.restart()

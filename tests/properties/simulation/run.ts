@@ -163,6 +163,9 @@ export class Simulation {
   private judge(device: SimDevice, outcome: SyncOutcome, ledger: Ledger): void {
     if (outcome.ok) return
     const { error } = outcome
+    // The app died mid-sync: whatever was under way (a page being applied while the next was asked
+    // for) fails on the closed database, which no user sees. What it left is judged by (a)-(e).
+    if (outcome.crashed) return
     if (error instanceof NetworkError) return
     if (error instanceof EndpointError && device.mangledAnswers > 0) return
     ledger.violation('run', `${device.label}: sync failed with ${describeError(error)}`)
