@@ -259,13 +259,22 @@ export function clampStamp(stamp: string, now: number, lastClamped: string | und
 }
 
 /**
- * The writers in parameter `param` (field → Writer), each with the change number of the statement
- * (`next.seq`, from a `WITH next AS (SELECT nextval(...))`): what a later write's `seen` is
- * compared with.
+ * Each field's writer, as JSON text whose change numbers the statement fills in (`withSeq`): the
+ * number a later write's `seen` is compared with is only known inside the statement that takes it.
  */
-function writersWithSeq(param: string): string {
-  return `(SELECT COALESCE(jsonb_object_agg(w.field, w.writer || jsonb_build_object('seq', next.seq)), '{}'::jsonb)
-             FROM jsonb_each(${param}::jsonb) AS w(field, writer))`
+function writersParam(fields: readonly string[], writer: Writer): string {
+  const json = JSON.stringify({ ...writer, seq: 0 })
+  return `{${fields.map((field) => `${JSON.stringify(field)}:${json}`).join(',')}}`
+}
+
+/**
+ * SQL for parameter `param` (from `writersParam`) with the statement's change number `seq` put in.
+ * A text replace rather than rebuilding the JSON object per field: the same result at no measurable
+ * cost (pushes on PGlite ran 20 % slower with jsonb_each/jsonb_object_agg). Safe, because writers
+ * hold only ids (uuids), numbers and the placeholder, never a field's value.
+ */
+function withSeq(param: string, seq: string): string {
+  return `replace(${param}, '"seq":0}', '"seq":' || ${seq} || '}')::jsonb`
 }
 
 function writerOf(ctx: PushContext): Writer {
@@ -325,7 +334,7 @@ async function createRecord(
   await ctx.tx.query(
     `WITH next AS (SELECT nextval('change_seq') AS seq)
      INSERT INTO records (tbl, id, team_id, mentee_id, parent_id, fields, stamps, writers, created_by, change_seq, changed_at)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, (SELECT ${writersWithSeq('$8')} FROM next), $9, (SELECT seq FROM next), $10)`,
+     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, (SELECT ${withSeq('$8', 'seq')} FROM next), $9, (SELECT seq FROM next), $10)`,
     [
       table,
       id,
@@ -334,7 +343,7 @@ async function createRecord(
       owner.parent_id,
       JSON.stringify(fields),
       JSON.stringify(stamps),
-      JSON.stringify(writers),
+      writersParam(Object.keys(fields), writer),
       actor.id,
       new Date(ctx.now),
     ],
@@ -432,7 +441,7 @@ async function merge(
   if (wonFields.length > 0) {
     await ctx.tx.query(
       `WITH next AS (SELECT nextval('change_seq') AS seq)
-       UPDATE records SET fields = fields || $3::jsonb, stamps = stamps || $4::jsonb, writers = writers || ${writersWithSeq('$5')},
+       UPDATE records SET fields = fields || $3::jsonb, stamps = stamps || $4::jsonb, writers = writers || ${withSeq('$5', 'next.seq')},
               change_seq = next.seq, changed_at = $6
          FROM next
         WHERE tbl = $1 AND id = $2`,
@@ -441,7 +450,7 @@ async function merge(
         record.id,
         JSON.stringify(won),
         JSON.stringify(Object.fromEntries(wonFields.map((field) => [field, stamp]))),
-        JSON.stringify(Object.fromEntries(wonFields.map((field) => [field, writer]))),
+        writersParam(wonFields, writer),
         new Date(ctx.now),
       ],
     )
