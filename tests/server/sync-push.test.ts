@@ -53,6 +53,15 @@ for (const database of forEachDatabase()) {
       return rows[0]!.fields
     }
 
+    /** Two coaches of one team on devices of their own, a new mentee's id, the server's clock fixed at `now`. */
+    async function coachAndClockAhead() {
+      const coach = await TestDevice.signIn(server, users.coachA)
+      const ahead = await TestDevice.signIn(server, users.coachA2)
+      const now = Date.now()
+      server.clock.fixed = now
+      return { coach, ahead, menteeId: randomUUID(), now }
+    }
+
     async function conflictsOf(device: TestDevice, query = ''): Promise<ConflictsResponse['conflicts']> {
       const answer = await device.call<ConflictsResponse>('GET', `/api/v1/conflicts${query}`)
       expect(answer.status).toBe(200)
@@ -502,11 +511,7 @@ for (const database of forEachDatabase()) {
     // clamped stamp (the server's now) looked newer than the other coach's value's arrival, so that
     // value was replaced without a conflict entry.
     it('logs the value a clamped stamp replaces: a clock running ahead tells nothing about when it wrote', async () => {
-      const coach = await TestDevice.signIn(server, users.coachA)
-      const ahead = await TestDevice.signIn(server, users.coachA2)
-      const menteeId = randomUUID()
-      const now = Date.now()
-      server.clock.fixed = now
+      const { coach, ahead, menteeId, now } = await coachAndClockAhead()
       await coach.push(coach.upsert('mentees', menteeId, mentee('Ida', { phone: '1' }), stampAt(now - 60_000, 'coach')))
       server.clock.fixed = now + 60_000
       const response = await ahead.push(ahead.upsert('mentees', menteeId, { phone: '2' }, stampAt(now + DAY, 'ahead')))
@@ -525,11 +530,7 @@ for (const database of forEachDatabase()) {
     // once the server's clock had passed the stamp (so not clamped), looked made after a value that
     // had reached the server in between, and replaced it without a conflict entry.
     it('logs the value a write replaces unseen, judged by what its device had pulled (`seen`), not by its clock', async () => {
-      const coach = await TestDevice.signIn(server, users.coachA)
-      const ahead = await TestDevice.signIn(server, users.coachA2)
-      const menteeId = randomUUID()
-      const now = Date.now()
-      server.clock.fixed = now
+      const { coach, ahead, menteeId, now } = await coachAndClockAhead()
       await coach.push(coach.upsert('mentees', menteeId, mentee('Ida', { phone: '1', email: 'a@example.org' }), stampAt(now, 'coach')))
       const before = await ahead.pullAll()
       expect(applyChanges(before.changes).get(`mentees:${menteeId}`)?.phone).toBe('1')
