@@ -138,6 +138,8 @@ export class Device {
   private cursor: string | undefined
   private seq = 0
   private clock: HybridLogicalClock | undefined
+  /** What the device is doing, for the report should it never stop. */
+  phase = 'not started'
 
   constructor(
     readonly index: number,
@@ -155,6 +157,7 @@ export class Device {
     if (this.token) headers.authorization = `Bearer ${this.token}`
     for (let attempt = 1; ; attempt += 1) {
       if (this.recorder.aborted) throw new GaveUp(`device ${this.index}: stopped at the run's time limit during a ${kind}`)
+      this.phase = `${kind}, attempt ${attempt}`
       const sentAt = Date.now()
       const started = performance.now()
       let retryAfterMs = 0
@@ -168,8 +171,18 @@ export class Device {
         let response: Response
         let text: string
         try {
-          response = await fetch(`${this.baseUrl}${path}`, { method, headers, body, signal: abort.signal })
-          text = await response.text()
+          // Raced against the abort as well: a fetch of Node 20 caught by the endpoint's restart
+          // once ignored its signal and never settled, which held the whole run past its limit.
+          const exchange = fetch(`${this.baseUrl}${path}`, { method, headers, body, signal: abort.signal }).then(async (answer) => ({
+            answer,
+            answerText: await answer.text(),
+          }))
+          exchange.catch(() => undefined)
+          const given = new Promise<never>((_, reject) => {
+            if (abort.signal.aborted) reject(abort.signal.reason as Error)
+            abort.signal.addEventListener('abort', () => reject(abort.signal.reason as Error), { once: true })
+          })
+          ;({ answer: response, answerText: text } = await Promise.race([exchange, given]))
         } finally {
           clearTimeout(timer)
           this.recorder.abortSignal.removeEventListener('abort', stop)
@@ -187,6 +200,7 @@ export class Device {
       }
       if (attempt >= this.settings.maxAttempts) throw new GaveUp(`device ${this.index}: ${kind} failed ${attempt} times`)
       // As the app's scheduler does after a failed sync (src/sync/schedule.ts).
+      this.phase = `${kind}, back-off after attempt ${attempt}`
       await sleep(Math.max(retryAfterMs, backoffDelay(attempt, Math.random)), this.recorder.abortSignal)
     }
   }
@@ -228,6 +242,8 @@ export class Device {
       }
     } catch (error) {
       this.recorder.failures.push(error instanceof Error ? error.message : String(error))
+    } finally {
+      this.phase = 'done'
     }
   }
 

@@ -338,7 +338,15 @@ async function runOnce(engineKind: 'pglite' | 'postgres'): Promise<RunResult> {
       )
     }, 10_000)
     try {
-      await work
+      // Past the hard limit every request and wait is aborted; a device still busy a while later
+      // is a bug of this harness, reported (and failing the run) rather than waited for forever.
+      const settled = await Promise.race([work.then(() => true), new Promise<false>((resolve) => setTimeout(() => resolve(false), hardLimitMs + 30_000).unref())])
+      if (!settled) {
+        const stuck = devices.filter((device) => device.phase !== 'done')
+        const phases = countBy(stuck, (device) => device.phase)
+        recorder.failures.push(`${stuck.length} device(s) did not stop 30 s after the hard limit: ${JSON.stringify(phases)}`)
+        console.error(`[${engineKind}] ${stuck.length} device(s) did not stop after the hard limit: ${JSON.stringify(phases)}`)
+      }
     } finally {
       clearTimeout(timer)
       clearInterval(faultClock)

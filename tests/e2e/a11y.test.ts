@@ -10,6 +10,7 @@ import {
   newPhoneContext,
   runAxe,
   openSignedIn,
+  POLL,
   startServer,
   text,
   unlockOnEveryLoad,
@@ -60,7 +61,9 @@ const screens: Screen[] = [
     open: async (page) => {
       await page.goto(`${server.baseUrl}/`)
       // Tomorrow's appointment is both on the due list (a reminder) and in the week's appointments.
-      await expect.poll(() => page.getByTestId('today').locator(`a[href="/appointments/${appointmentId}"]`).count()).toBe(2)
+      const links = page.getByTestId('today').locator(`a[href="/appointments/${appointmentId}"]`)
+      await links.first().waitFor()
+      await expect.poll(() => links.count(), POLL).toBe(2)
     },
   },
   {
