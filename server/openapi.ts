@@ -301,7 +301,8 @@ function componentSchemas(): Record<string, JsonSchema> {
         through: {
           type: 'integer',
           minimum: 0,
-          description: 'Every change numbered up to this is on the device once the page is applied; send it as `seen` with the writes made after.',
+          description:
+            'On the last page of a pull (hasMore false): every change numbered up to this is on the device once it is applied; send it as `seen` with the writes made after.',
         },
         hasMore: { type: 'boolean' },
         serverTime: isoTime,
@@ -477,7 +478,7 @@ function componentSchemas(): Record<string, JsonSchema> {
           type: 'integer',
           minimum: 0,
           description:
-            'The `through` of the last pull applied when the write was made. A stored value with a higher change number, written by another device, was not seen: replacing it logs it as a conflict.',
+            'The `through` of the last pull that had ended when the write was made. A stored value with a higher change number, written by another device, was not seen: replacing it logs it as a conflict.',
         },
       },
     }

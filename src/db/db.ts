@@ -16,7 +16,7 @@ export interface OutboxEntry {
   at: number
   /** Hybrid logical clock stamp of the write: decides which write wins a conflict. */
   hlc: string
-  /** What the device had pulled when the write was made (`through` of the last page applied). */
+  /** What the device had pulled when the write was made (`through` of the last pull that ended). */
   seen?: number
 }
 

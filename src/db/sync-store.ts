@@ -20,7 +20,7 @@ export interface StoredSession {
 
 const SESSION_KEY = 'session'
 const CURSOR_KEY = 'syncCursor'
-/** `through` of the last page applied: every change numbered up to it is on this device. */
+/** `through` of the last pull that reached its end: every change numbered up to it is on this device. */
 const SEEN_KEY = 'syncSeenThrough'
 const LAST_SYNC_KEY = 'lastSyncAt'
 /** Set while a pull from the start is under way: until it ends, the cursor it saves is not to be trusted. */
@@ -56,7 +56,7 @@ export async function beginPullFromStart(): Promise<void> {
       await db.settings.delete(CURSOR_KEY)
       // Starting over may mean the endpoint was restored and numbers changes anew: until the pull
       // has caught up, writes claim to have seen nothing, which at worst logs a conflict too many.
-      await db.settings.delete(SEEN_KEY)
+      await db.settings.put({ key: SEEN_KEY, value: 0 })
       await db.settings.put({ key: FROM_START_KEY, value: true })
     }),
   )
@@ -316,8 +316,11 @@ function observeLatestStamp(clock: HybridLogicalClock, changes: Change[]): void 
  * the new cursor are stored, or neither (and the page is pulled again). The page may come
  * prepared (`preparePulledPage`, started earlier); what it assumed is checked here.
  */
-export async function applyPulledPage(pulled: Pick<PullResponse, 'changes' | 'cursor' | 'through'>, prepared?: Promise<PreparedPage>): Promise<void> {
-  const { changes, cursor, through } = pulled
+export async function applyPulledPage(
+  pulled: Pick<PullResponse, 'changes' | 'cursor' | 'through' | 'hasMore'>,
+  prepared?: Promise<PreparedPage>,
+): Promise<void> {
+  const { changes, cursor, through, hasMore } = pulled
   const db = getDatabase()
   const page = await (prepared ?? preparePulledPage(changes))
   const clock = await loadLocalClock()
@@ -326,9 +329,12 @@ export async function applyPulledPage(pulled: Pick<PullResponse, 'changes' | 'cu
       await applyPrepared(page)
       observeLatestStamp(clock, page.changes)
       await db.settings.put({ key: CURSOR_KEY, value: cursor })
-      // An endpoint of an older version does not say; writes then go without `seen`.
-      if (Number.isSafeInteger(through)) await db.settings.put({ key: SEEN_KEY, value: through })
-      else await db.settings.delete(SEEN_KEY)
+      // Only the last page vouches for its `through`: a record comes at the number of its latest
+      // change, so a value numbered below a middle page's `through` may still be on its way, in a
+      // record whose later change lies ahead. Until the end, writes keep the last pull's figure.
+      // (An endpoint of an older version does not say; writes then go without `seen`.)
+      if (!Number.isSafeInteger(through)) await db.settings.delete(SEEN_KEY)
+      else if (!hasMore) await db.settings.put({ key: SEEN_KEY, value: through })
       await rememberStamp(clock.latest())
     }),
   )

@@ -83,7 +83,7 @@ export type Mutation =
       fields: Record<string, unknown>
       hlc: string
       /**
-       * The `through` of the last pull applied when the write was made: every stored value with a
+       * The `through` of the last pull that had ended when the write was made: every stored value with a
        * higher change number was not on the device, so a value this write replaces is logged as
        * lost. Left out (older clients), the endpoint judges by the stamp's time instead.
        */
@@ -122,7 +122,7 @@ export type Change =
 export interface PullResponse {
   changes: Change[]
   cursor: string
-  /** Every change numbered up to this is on the device once the page is applied (see Mutation.seen). */
+  /** On the last page of a pull: every change numbered up to this is then on the device (see Mutation.seen). */
   through: number
   hasMore: boolean
   serverTime: string

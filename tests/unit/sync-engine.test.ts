@@ -186,7 +186,7 @@ describe('pull', () => {
       // Behind the new ones: not among the records looked up first.
       { table: 'mentees', id: mentee.id, op: 'upsert', fields: { phone: '0000 pulled', germanLevel: 'B2' }, hlc: { phone: '1', germanLevel: '1' } },
     ]
-    await applyPulledPage({ changes, cursor: 'c1', through: 1 })
+    await applyPulledPage({ changes, cursor: 'c1', through: 1, hasMore: false })
     const local = await getMentee(mentee.id)
     expect(local).toMatchObject({ givenName: 'Schon da', familyName: 'Bleibt', phone: '+49 2222', germanLevel: 'B2', createdAt: stored.createdAt })
     for (const [i, id] of newIds.entries()) expect(await getMentee(id)).toMatchObject({ givenName: `Neu ${i}`, stage: 'firstContact' })
@@ -209,7 +209,7 @@ describe('pull', () => {
     const prepared = preparePulledPage(changes)
     await prepared
     await updateMentee(mentee.id, fictionalMentee({ givenName: 'Schon da', phone: '+49 3333' }))
-    await applyPulledPage({ changes, cursor: 'c1', through: 1 }, prepared)
+    await applyPulledPage({ changes, cursor: 'c1', through: 1, hasMore: false }, prepared)
     expect(await getMentee(mentee.id)).toMatchObject({ givenName: 'Schon da', phone: '+49 3333', germanLevel: 'C1' })
     // Not stored, but its phone has a local write waiting: the page does not bring the server's.
     expect(await getMentee(evicted.id)).toMatchObject({ givenName: 'Zurück', phone: '' })
@@ -222,7 +222,7 @@ describe('pull', () => {
     const prepared = preparePulledPage(changes)
     await prepared
     useKeyForEveryDatabase(undefined)
-    await expect(applyPulledPage({ changes, cursor: 'c1', through: 1 }, prepared)).rejects.toMatchObject({ kind: 'locked' })
+    await expect(applyPulledPage({ changes, cursor: 'c1', through: 1, hasMore: false }, prepared)).rejects.toMatchObject({ kind: 'locked' })
     await expect(preparePulledPage(changes)).rejects.toMatchObject({ kind: 'locked' })
     const raw = new Dexie(db.name)
     await raw.open()
@@ -264,7 +264,7 @@ describe('pull', () => {
 
 describe('what a write had seen', () => {
   // The endpoint logs a value a write replaces unseen; a device clock running ahead must not hide one.
-  it('sends with each edit the `through` of the last page applied before it, and nothing before the first pull', async () => {
+  it('sends with each edit the `through` of the last pull before it, and nothing before the first pull', async () => {
     const mentee = await createMentee(fictionalMentee())
     const page = (through: number): PullResponse => ({ changes: [], cursor: `c${through}`, through, hasMore: false, serverTime })
     const client = new ScriptedClient(undefined, [page(41)])
@@ -280,14 +280,26 @@ describe('what a write had seen', () => {
   })
 
   it('claims to have seen nothing while a pull from the start is under way', async () => {
-    await applyPulledPage({ changes: [], cursor: 'c9', through: 9 })
+    await applyPulledPage({ changes: [], cursor: 'c9', through: 9, hasMore: false })
     const mentee = await createMentee(fictionalMentee())
     expect((await pendingEntries())[0]?.seen).toBe(9)
     await db.outbox.clear()
     // A restored endpoint may number its changes anew: the old figure would hide values.
     await beginPullFromStart()
     await updateMentee(mentee.id, fictionalMentee({ phone: '+49 3333' }))
-    expect((await pendingEntries())[0]).not.toHaveProperty('seen')
+    expect((await pendingEntries())[0]?.seen).toBe(0)
+  })
+
+  // A record comes at the number of its latest change: a middle page's `through` may lie above a
+  // value whose record is still on its way (its later change is further on).
+  it('takes `through` only from the page that ends a pull', async () => {
+    await applyPulledPage({ changes: [], cursor: 'c20', through: 20, hasMore: false })
+    await applyPulledPage({ changes: [], cursor: 'c35', through: 35, hasMore: true })
+    const mentee = await createMentee(fictionalMentee())
+    expect((await pendingEntries())[0]?.seen).toBe(20)
+    await applyPulledPage({ changes: [], cursor: 'c50', through: 50, hasMore: false })
+    await updateMentee(mentee.id, fictionalMentee({ phone: '+49 4444' }))
+    expect((await pendingEntries()).map((entry) => entry.seen)).toEqual([20, 50])
   })
 })
 
@@ -442,7 +454,7 @@ describe('the local clock', () => {
     const { loadLocalClock } = await import('@/db/clock')
     const { openDatabase, useDatabase } = await import('@/db/db')
     const ahead = `${String(Date.now() + 120_000).padStart(15, '0')}:00007:other-device`
-    await applyPulledPage({ changes: [{ table: 'mentees', id: otherId, op: 'upsert', fields: { givenName: 'Voraus' }, hlc: { givenName: ahead } }], cursor: 'c1', through: 1 })
+    await applyPulledPage({ changes: [{ table: 'mentees', id: otherId, op: 'upsert', fields: { givenName: 'Voraus' }, hlc: { givenName: ahead } }], cursor: 'c1', through: 1, hasMore: false })
     // A restart: the same database opened anew, with no clock in memory.
     const reopened = openDatabase(db.name)
     useDatabase(reopened)
