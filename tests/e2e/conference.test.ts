@@ -9,6 +9,7 @@ import {
   launchBrowser,
   newPhoneContext,
   openSignedIn,
+  pdfPageCount,
   runAxe,
   startServer,
   TEST_RESULTS_DIR,
@@ -31,11 +32,6 @@ afterAll(async () => {
   await browser?.close()
   await server?.close()
 })
-
-/** Pages of a PDF as Chromium writes it: one `/Type /Page` object each (the tree is `/Pages`). */
-function pdfPageCount(pdf: Buffer): number {
-  return pdf.toString('latin1').match(/\/Type\s*\/Page(?![a-zA-Z])/g)?.length ?? 0
-}
 
 interface Pupil {
   givenName: string

@@ -12,6 +12,7 @@ import {
   newPhoneContext,
   openSignedIn,
   POLL,
+  pdfPageCount,
   runAxe,
   startServer,
   TEST_RESULTS_DIR,
@@ -34,11 +35,6 @@ afterAll(async () => {
   await browser?.close()
   await server?.close()
 })
-
-/** Pages of a PDF as Chromium writes it: one `/Type /Page` object each (the tree is `/Pages`). */
-function pdfPageCount(pdf: Buffer): number {
-  return pdf.toString('latin1').match(/\/Type\s*\/Page(?![a-zA-Z])/g)?.length ?? 0
-}
 
 describe('checklist to hand over', () => {
   it('shows an appointment’s checklist in German and Arabic and prints it on one A4 page without the app’s header', async () => {

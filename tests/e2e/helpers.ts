@@ -526,3 +526,8 @@ export async function createAppointment(page: Page, type: string, startsAt: stri
   await page.getByTestId('checklist').waitFor()
   return new URL(page.url()).pathname.split('/').at(-1)!
 }
+
+/** Pages of a PDF as Chromium writes it: one `/Type /Page` object each (the tree is `/Pages`). */
+export function pdfPageCount(pdf: Buffer): number {
+  return pdf.toString('latin1').match(/\/Type\s*\/Page(?![a-zA-Z])/g)?.length ?? 0
+}
